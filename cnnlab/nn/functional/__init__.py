@@ -1,21 +1,17 @@
 """Every differentiable neural-network operation, one file per family, with PyTorch's names.
 
->>> import cnnlab.nn.functional as F
+``import cnnlab.nn.functional as F`` then ``F.conv2d``, ``F.relu``, ``F.cross_entropy`` …
+(Some families share a name with a function, as ``pad`` does, so the families are loaded by name.)
 """
 
-from .activation import *  # noqa: F403
-from .conv import *  # noqa: F403
-from .dropout import *  # noqa: F403
-from .linear import *  # noqa: F403
-from .loss import *  # noqa: F403
-from .norm import *  # noqa: F403
-from .pad import *  # noqa: F403
-from .pool import *  # noqa: F403
-from .resample import *  # noqa: F403
-from . import activation, conv, dropout, linear, loss, norm, pad, pool, resample
+import importlib
 
-__all__ = [
-    name
-    for module in (activation, conv, dropout, linear, loss, norm, pad, pool, resample)
-    for name in module.__all__
-]
+_FAMILIES = ("activation", "conv", "dropout", "linear", "loss", "norm", "pad", "pool", "resample")
+
+__all__: list[str] = []
+for _family in _FAMILIES:
+    _module = importlib.import_module(f"{__name__}.{_family}")
+    for _name in _module.__all__:
+        globals()[_name] = getattr(_module, _name)
+    __all__ += _module.__all__
+del _family, _module, _name
