@@ -1,1 +1,522 @@
-__all__: list[str] = []
+"""Convolution, transposed convolution, unfold (im2col) and fold (col2im), for any number of spatial dims.
+
+Everything here rests on three array functions, each written once for 1-, 2- and 3-D:
+
+* ``im2col``: a strided *view* of the padded input, one window per output position, copied once into
+  the column matrix (N, C·K, L), so that a whole convolution is a single batched BLAS product.
+* ``col2im``: the adjoint of im2col. It adds the columns back into an image, one kernel offset at a
+  time (K slices added, never a loop over pixels), summing where windows overlap.
+* the three convolutions of the textbook: the forward one, the *transposed* one (W^T applied to the
+  columns, then col2im), and the correlation of an input with an output gradient.
+
+They are one another's gradients: the input gradient of a convolution is the transposed convolution of
+the output gradient with the same (flipped, in effect) kernel; the input gradient of a transposed
+convolution is the convolution; both weight gradients are the correlation. References: Dumoulin and
+Visin, "A guide to convolution arithmetic for deep learning" (2016); PyTorch's Conv docs for the API.
+
+Padding ``'same'`` with stride > 1 is an extension (PyTorch refuses it): it follows TensorFlow, output
+ceil(n / s), total padding max(s·(ceil(n/s) - 1) + (k-1)·d + 1 - n, 0), floor half before.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ...autograd import Function
+from ...tensor import Tensor
+from ._args import check_spatial_input, check_tensor, non_negative, ntuple, output_size, positive
+
+__all__ = [
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "unfold",
+    "fold",
+]
+
+Pads = tuple[tuple[int, int], ...]  # (before, after) for each spatial axis
+
+
+# ==================================================================================================
+# the array machinery
+
+
+def windows(xp: np.ndarray, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int]) -> np.ndarray:
+    """A read-only view (N, C, *O, *K) of every kernel window of the (already padded) ``xp``.
+
+    No data moves: window (o, k) starts at o·s + k·d, so its strides are the input's strides times s
+    (over output positions) and times d (over kernel offsets).
+    """
+    spatial = xp.shape[2:]
+    out = tuple((n - d * (k - 1) - 1) // s + 1 for n, k, s, d in zip(spatial, kernel, stride, dilation))
+    st = xp.strides
+    shape = xp.shape[:2] + out + tuple(kernel)
+    strides = st[:2] + tuple(a * s for a, s in zip(st[2:], stride)) + tuple(a * d for a, d in zip(st[2:], dilation))
+    return as_strided(xp, shape=shape, strides=strides, writeable=False)
+
+
+def im2col(xp: np.ndarray, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int]) -> np.ndarray:
+    """The column matrix (N, C·K, L) of a padded input: column l holds the window of output position l."""
+    nd = len(kernel)
+    win = windows(xp, kernel, stride, dilation)  # (N, C, *O, *K)
+    N, C = xp.shape[:2]
+    order = (0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))  # (N, C, *K, *O)
+    return np.ascontiguousarray(win.transpose(order)).reshape(N, C * math.prod(kernel), -1)
+
+
+def col2im(
+    cols: np.ndarray,
+    padded: Sequence[int],
+    kernel: Sequence[int],
+    stride: Sequence[int],
+    dilation: Sequence[int],
+) -> np.ndarray:
+    """Add columns (N, C, *K, *O) back into an image (N, C, *padded); overlapping windows sum.
+
+    One strided slice per kernel offset: for each k, every output position's value lands at o·s + k·d.
+    """
+    nd = len(kernel)
+    N, C = cols.shape[:2]
+    out_sizes = cols.shape[2 + nd :]
+    image = np.zeros((N, C) + tuple(padded), dtype=cols.dtype)
+    for k in np.ndindex(*kernel):
+        target = tuple(
+            slice(ki * d, ki * d + s * (o - 1) + 1, s) for ki, d, s, o in zip(k, dilation, stride, out_sizes)
+        )
+        image[(slice(None), slice(None)) + target] += cols[(slice(None), slice(None)) + k]
+    return image
+
+
+def pad_zeros(x: np.ndarray, pads: Pads) -> np.ndarray:
+    if not any(b or a for b, a in pads):
+        return x
+    return np.pad(x, ((0, 0), (0, 0)) + tuple(pads))
+
+
+def crop(x: np.ndarray, pads: Pads, spatial: Sequence[int]) -> np.ndarray:
+    """The inverse of padding: the region (N, C, *spatial) that starts after the ``before`` pads."""
+    return x[(slice(None), slice(None)) + tuple(slice(b, b + n) for (b, _), n in zip(pads, spatial))]
+
+
+def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups: int) -> np.ndarray:
+    """Cross-correlation (what deep learning calls convolution): (N, C, *S) * (OC, C/g, *K) -> (N, OC, *O)."""
+    N, C = x.shape[:2]
+    OC, kernel = w.shape[0], w.shape[2:]
+    cols = im2col(pad_zeros(x, pads), kernel, stride, dilation)  # (N, C·K, L)
+    L = cols.shape[-1]
+    cols = cols.reshape(N, groups, -1, L)  # (N, G, C/g·K, L)
+    out = w.reshape(groups, OC // groups, -1) @ cols  # (G, OC/g, C/g·K) @ (N, G, C/g·K, L): one batched GEMM
+    out_sizes = tuple(
+        output_size(n, k, s, b, a, d) for n, k, s, (b, a), d in zip(x.shape[2:], kernel, stride, pads, dilation)
+    )
+    return out.reshape((N, OC) + out_sizes)
+
+
+def convolve_transpose(y: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups: int, spatial) -> np.ndarray:
+    """The transposed convolution: columns W^T·y added back by col2im, then the padding cropped.
+
+    ``y`` (N, C_in, *I) with ``w`` (C_in, OC/g, *K) gives (N, OC, *spatial). As the adjoint of
+    :func:`convolve` with the same geometry, it is also that convolution's input gradient.
+    """
+    N, C_in = y.shape[:2]
+    kernel = w.shape[2:]
+    OCg = w.shape[1]
+    L = math.prod(y.shape[2:])
+    wt = w.reshape(groups, C_in // groups, OCg * math.prod(kernel)).transpose(0, 2, 1)  # (G, OC/g·K, C_in/g)
+    cols = wt @ y.reshape(N, groups, C_in // groups, L)  # (N, G, OC/g·K, L)
+    cols = cols.reshape((N, groups * OCg) + tuple(kernel) + y.shape[2:])
+    padded = tuple(n + b + a for n, (b, a) in zip(spatial, pads))
+    return crop(col2im(cols, padded, kernel, stride, dilation), pads, spatial)
+
+
+def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, dilation, groups: int) -> np.ndarray:
+    """The weight gradient: the correlation of the input ``x`` (N, C, *S) with ``dy`` (N, D, *O).
+
+    Returns (D, C/g, *K): for each group one GEMM (D/g, N·L) @ (N·L, C/g·K).
+    """
+    N, C = x.shape[:2]
+    D = dy.shape[1]
+    nd = len(kernel)
+    win = windows(pad_zeros(x, pads), kernel, stride, dilation)  # (N, C, *O, *K)
+    win = win[(slice(None), slice(None)) + tuple(slice(0, o) for o in dy.shape[2:])]
+    win = win.reshape((N, groups, C // groups) + win.shape[2:])  # (N, G, C/g, *O, *K)
+    # (G, N, *O, C/g, *K): rows are (sample, position), columns are (channel, kernel offset)
+    order = (1, 0) + tuple(range(3, 3 + nd)) + (2,) + tuple(range(3 + nd, 3 + 2 * nd))
+    cols = np.ascontiguousarray(win.transpose(order)).reshape(groups, -1, (C // groups) * math.prod(kernel))
+    g = dy.reshape(N, groups, D // groups, -1).transpose(1, 2, 0, 3).reshape(groups, D // groups, -1)
+    return (g @ cols).reshape((D, C // groups) + tuple(kernel))
+
+
+# ==================================================================================================
+# differentiable ops
+
+
+class _Conv(Function):
+    def forward(self, x, w, b, stride, pads, dilation, groups):
+        self.x, self.w = x, w
+        self.geometry = (stride, pads, dilation, groups)
+        out = convolve(x, w, stride, pads, dilation, groups)
+        if b is not None:
+            out += b.reshape((1, -1) + (1,) * (x.ndim - 2))
+        return out
+
+    def backward(self, grad):
+        stride, pads, dilation, groups = self.geometry
+        dx = dw = db = None
+        if self.needs_input_grad[0]:
+            dx = convolve_transpose(grad, self.w, stride, pads, dilation, groups, self.x.shape[2:])
+        if self.needs_input_grad[1]:
+            dw = correlate_weight(self.x, grad, self.w.shape[2:], stride, pads, dilation, groups)
+        if self.needs_input_grad[2]:
+            db = grad.sum(axis=(0,) + tuple(range(2, grad.ndim)))
+        return dx, dw, db
+
+
+class _ConvTranspose(Function):
+    def forward(self, x, w, b, stride, pads, dilation, groups, spatial):
+        self.x, self.w = x, w
+        self.geometry = (stride, pads, dilation, groups)
+        out = convolve_transpose(x, w, stride, pads, dilation, groups, spatial)
+        if b is not None:
+            out += b.reshape((1, -1) + (1,) * (x.ndim - 2))
+        return out
+
+    def backward(self, grad):
+        stride, pads, dilation, groups = self.geometry
+        dx = dw = db = None
+        if self.needs_input_grad[0]:
+            dx = convolve(grad, self.w, stride, pads, dilation, groups)
+            dx = dx[(slice(None), slice(None)) + tuple(slice(0, n) for n in self.x.shape[2:])]
+        if self.needs_input_grad[1]:
+            dw = correlate_weight(grad, self.x, self.w.shape[2:], stride, pads, dilation, groups)
+        if self.needs_input_grad[2]:
+            db = grad.sum(axis=(0,) + tuple(range(2, grad.ndim)))
+        return dx, dw, db
+
+
+# ==================================================================================================
+# shape rules: validate and return the geometry, without running anything
+
+
+def conv_geometry(
+    op: str,
+    input_shape: tuple[int, ...],
+    weight_shape: tuple[int, ...],
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    groups: int,
+) -> tuple[tuple[int, ...], Pads, tuple[int, ...], tuple[int, ...]]:
+    """Check a convolution's arguments; return (stride, pads, dilation, output shape).
+
+    ``input_shape`` is batched (N, C, *S). Used by :func:`conv2d` and friends, and by tools that need
+    the output shape without running the op.
+
+    >>> conv_geometry("conv2d", (8, 3, 32, 32), (16, 3, 3, 3), 2, 1, 1, 1)[3]
+    (8, 16, 16, 16)
+    """
+    nd = len(input_shape) - 2
+    if len(weight_shape) != nd + 2:
+        raise ValueError(
+            f"{op}: expected a {nd + 2}-D weight (out_channels, in_channels/groups, *kernel_size), "
+            f"got weight of shape {tuple(weight_shape)}"
+        )
+    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups <= 0:
+        raise ValueError(f"{op}: expected groups to be a positive int, got groups={groups!r}")
+    N, C = input_shape[:2]
+    OC, Cg = weight_shape[:2]
+    kernel = tuple(weight_shape[2:])
+    if Cg * groups != C:
+        raise ValueError(
+            f"{op}: given groups={groups} and weight of shape {tuple(weight_shape)}, expected input "
+            f"{tuple(input_shape)} to have {Cg * groups} channels (weight.shape[1] * groups = {Cg} * {groups}), "
+            f"but got {C} channels instead"
+        )
+    if OC % groups:
+        raise ValueError(f"{op}: out_channels ({OC}, weight.shape[0]) must be divisible by groups ({groups})")
+    stride = positive(ntuple(stride, nd, op, "stride"), op, "stride")
+    dilation = positive(ntuple(dilation, nd, op, "dilation"), op, "dilation")
+    spatial = input_shape[2:]
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads: Pads = ((0, 0),) * nd
+        elif padding == "same":
+            pads = tuple(_same_padding(n, k, s, d) for n, k, s, d in zip(spatial, kernel, stride, dilation))
+        else:
+            raise ValueError(f"{op}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
+    else:
+        p = non_negative(ntuple(padding, nd, op, "padding"), op, "padding")
+        pads = tuple((v, v) for v in p)
+    for n, k, (b, a), d in zip(spatial, kernel, pads, dilation):
+        if n + b + a < d * (k - 1) + 1:
+            raise ValueError(
+                f"{op}: calculated padded input size per channel {tuple(n + b + a for n, (b, a) in zip(spatial, pads))} "
+                f"is smaller than the (dilated) kernel size "
+                f"{tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))}; kernel size can't be greater than "
+                f"the actual input size (input shape {tuple(input_shape)}, weight shape {tuple(weight_shape)})"
+            )
+    out = tuple(output_size(n, k, s, b, a, d) for n, k, s, (b, a), d in zip(spatial, kernel, stride, pads, dilation))
+    return stride, pads, dilation, (N, OC) + out
+
+
+def _same_padding(n: int, k: int, s: int, d: int) -> tuple[int, int]:
+    """(before, after) so that the output has ceil(n/s) positions; the odd leftover goes after."""
+    total = max(s * (-(-n // s) - 1) + (k - 1) * d + 1 - n, 0)
+    return total // 2, total - total // 2
+
+
+def _check_operands(op: str, input: Tensor, weight: Tensor, bias: Tensor | None, nd: int) -> bool:
+    batched = check_spatial_input(input, nd, op)
+    check_tensor(weight, op, "weight")
+    if weight.dtype != input.dtype:
+        raise TypeError(f"{op}: expected input and weight to have the same dtype, got {input.dtype} and {weight.dtype}")
+    if bias is not None:
+        check_tensor(bias, op, "bias")
+    return batched
+
+
+def _conv(op: str, nd: int, input, weight, bias, stride, padding, dilation, groups) -> Tensor:
+    batched = _check_operands(op, input, weight, bias, nd)
+    x = input if batched else input.unsqueeze(0)
+    stride, pads, dilation, out_shape = conv_geometry(op, x.shape, weight.shape, stride, padding, dilation, groups)
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(f"{op}: expected bias of shape ({weight.shape[0]},) (out_channels), got {bias.shape}")
+    out = _Conv.apply(x, weight, bias, stride=stride, pads=pads, dilation=dilation, groups=groups)
+    return out if batched else out.squeeze(0)
+
+
+def _conv_transpose(op: str, nd: int, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    batched = _check_operands(op, input, weight, bias, nd)
+    x = input if batched else input.unsqueeze(0)
+    if weight.ndim != nd + 2:
+        raise ValueError(
+            f"{op}: expected a {nd + 2}-D weight (in_channels, out_channels/groups, *kernel_size), "
+            f"got weight of shape {weight.shape}"
+        )
+    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups <= 0:
+        raise ValueError(f"{op}: expected groups to be a positive int, got groups={groups!r}")
+    C = x.shape[1]
+    if weight.shape[0] != C:
+        raise ValueError(
+            f"{op}: given weight of shape {weight.shape}, expected input {x.shape} to have {weight.shape[0]} "
+            f"channels (weight.shape[0]), but got {C} channels instead"
+        )
+    if C % groups:
+        raise ValueError(f"{op}: in_channels ({C}) must be divisible by groups ({groups})")
+    stride = positive(ntuple(stride, nd, op, "stride"), op, "stride")
+    dilation = positive(ntuple(dilation, nd, op, "dilation"), op, "dilation")
+    padding = non_negative(ntuple(padding, nd, op, "padding"), op, "padding")
+    output_padding = non_negative(ntuple(output_padding, nd, op, "output_padding"), op, "output_padding")
+    for op_, s, d in zip(output_padding, stride, dilation):
+        if op_ >= s and op_ >= d:
+            raise ValueError(
+                f"{op}: output_padding must be smaller than either stride or dilation, got "
+                f"output_padding={output_padding}, stride={stride}, dilation={dilation}"
+            )
+    kernel = weight.shape[2:]
+    spatial = tuple(
+        (n - 1) * s - 2 * p + d * (k - 1) + o + 1
+        for n, s, p, d, k, o in zip(x.shape[2:], stride, padding, dilation, kernel, output_padding)
+    )
+    if any(n <= 0 for n in spatial):
+        raise ValueError(f"{op}: the output size {spatial} is too small for input of shape {input.shape}")
+    OC = weight.shape[1] * groups
+    if bias is not None and bias.shape != (OC,):
+        raise ValueError(f"{op}: expected bias of shape ({OC},) (out_channels), got {bias.shape}")
+    pads = tuple((p, p) for p in padding)
+    out = _ConvTranspose.apply(
+        x, weight, bias, stride=stride, pads=pads, dilation=dilation, groups=groups, spatial=spatial
+    )
+    return out if batched else out.squeeze(0)
+
+
+# ==================================================================================================
+# the public functions
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """1-D convolution (cross-correlation) over an input of several channels.
+
+    Shape: input (N, C_in, L) or (C_in, L), weight (C_out, C_in/groups, K) -> (N, C_out, L_out),
+    L_out = floor((L + 2p - d(K-1) - 1) / s) + 1. ``padding`` may be 'valid' or 'same'.
+
+    >>> import cnnlab
+    >>> conv1d(cnnlab.ones(1, 1, 5), cnnlab.ones(1, 1, 3)).tolist()
+    [[[3.0, 3.0, 3.0]]]
+    """
+    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """2-D convolution (cross-correlation) over an input of several channels.
+
+    Shape: input (N, C_in, H, W) or (C_in, H, W), weight (C_out, C_in/groups, KH, KW)
+    -> (N, C_out, H_out, W_out), H_out = floor((H + 2p - d(KH-1) - 1) / s) + 1.
+
+    >>> import cnnlab
+    >>> x = cnnlab.arange(9.0).reshape(1, 1, 3, 3)
+    >>> w = cnnlab.tensor([[[[0.0, 1.0], [2.0, 3.0]]]])
+    >>> conv2d(x, w).tolist()
+    [[[[19.0, 25.0], [37.0, 43.0]]]]
+    """
+    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:
+    """3-D convolution (cross-correlation) over an input of several channels.
+
+    Shape: input (N, C_in, D, H, W) or (C_in, D, H, W), weight (C_out, C_in/groups, KD, KH, KW)
+    -> (N, C_out, D_out, H_out, W_out).
+
+    >>> import cnnlab
+    >>> conv3d(cnnlab.ones(2, 4, 5, 5, 5), cnnlab.ones(6, 2, 3, 3, 3), groups=2, padding="same").shape
+    (2, 6, 5, 5, 5)
+    """
+    return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1) -> Tensor:
+    """1-D transposed convolution (the gradient of conv1d with respect to its input).
+
+    Shape: input (N, C_in, L), weight (C_in, C_out/groups, K) -> (N, C_out, L_out),
+    L_out = (L - 1)s - 2p + d(K-1) + output_padding + 1.
+
+    >>> import cnnlab
+    >>> conv_transpose1d(cnnlab.ones(1, 1, 3), cnnlab.ones(1, 1, 2), stride=2).tolist()
+    [[[1.0, 1.0, 1.0, 1.0, 1.0, 1.0]]]
+    """
+    return _conv_transpose("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1) -> Tensor:
+    """2-D transposed convolution (sometimes called deconvolution).
+
+    Shape: input (N, C_in, H, W), weight (C_in, C_out/groups, KH, KW) -> (N, C_out, H_out, W_out),
+    H_out = (H - 1)s - 2p + d(KH-1) + output_padding + 1.
+
+    >>> import cnnlab
+    >>> conv_transpose2d(cnnlab.ones(1, 4, 8, 8), cnnlab.ones(4, 2, 3, 3), stride=2, padding=1, output_padding=1).shape
+    (1, 2, 16, 16)
+    """
+    return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1) -> Tensor:
+    """3-D transposed convolution.
+
+    Shape: input (N, C_in, D, H, W), weight (C_in, C_out/groups, KD, KH, KW) -> (N, C_out, D_out, H_out, W_out).
+
+    >>> import cnnlab
+    >>> conv_transpose3d(cnnlab.ones(1, 2, 3, 3, 3), cnnlab.ones(2, 1, 2, 2, 2), stride=2).shape
+    (1, 1, 6, 6, 6)
+    """
+    return _conv_transpose("conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+# ==================================================================================================
+# unfold and fold
+
+
+class _Unfold(Function):
+    def forward(self, x, kernel, stride, pads, dilation):
+        self.geometry = (x.shape, kernel, stride, pads, dilation)
+        return im2col(pad_zeros(x, pads), kernel, stride, dilation)
+
+    def backward(self, grad):
+        shape, kernel, stride, pads, dilation = self.geometry
+        return _fold_array(grad, shape[1], shape[2:], kernel, stride, pads, dilation)
+
+
+class _Fold(Function):
+    def forward(self, cols, channels, spatial, kernel, stride, pads, dilation):
+        self.geometry = (kernel, stride, pads, dilation)
+        return _fold_array(cols, channels, spatial, kernel, stride, pads, dilation)
+
+    def backward(self, grad):
+        kernel, stride, pads, dilation = self.geometry
+        return im2col(pad_zeros(grad, pads), kernel, stride, dilation)
+
+
+def _fold_array(cols, channels, spatial, kernel, stride, pads, dilation) -> np.ndarray:
+    N = cols.shape[0]
+    padded = tuple(n + b + a for n, (b, a) in zip(spatial, pads))
+    blocks = tuple(output_size(n, k, s, b, a, d) for n, k, s, (b, a), d in zip(spatial, kernel, stride, pads, dilation))
+    image = col2im(cols.reshape((N, channels) + tuple(kernel) + blocks), padded, kernel, stride, dilation)
+    return np.ascontiguousarray(crop(image, pads, spatial))
+
+
+def _window_args(op, kernel_size, dilation, padding, stride):
+    kernel = positive(ntuple(kernel_size, 2, op, "kernel_size"), op, "kernel_size")
+    dilation = positive(ntuple(dilation, 2, op, "dilation"), op, "dilation")
+    padding = non_negative(ntuple(padding, 2, op, "padding"), op, "padding")
+    stride = positive(ntuple(stride, 2, op, "stride"), op, "stride")
+    return kernel, dilation, tuple((p, p) for p in padding), stride
+
+
+def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """Extract sliding local blocks (im2col): each column is one flattened kernel window.
+
+    Shape: input (N, C, H, W) or (C, H, W) -> (N, C·KH·KW, L), L the number of windows.
+
+    >>> import cnnlab
+    >>> unfold(cnnlab.arange(9.0).reshape(1, 1, 3, 3), 2)[0].tolist()
+    [[0.0, 1.0, 3.0, 4.0], [1.0, 2.0, 4.0, 5.0], [3.0, 4.0, 6.0, 7.0], [4.0, 5.0, 7.0, 8.0]]
+    """
+    batched = check_spatial_input(input, 2, "unfold")
+    x = input if batched else input.unsqueeze(0)
+    kernel, dilation, pads, stride = _window_args("unfold", kernel_size, dilation, padding, stride)
+    for n, k, (b, a), d, s in zip(x.shape[2:], kernel, pads, dilation, stride):
+        if output_size(n, k, s, b, a, d) <= 0:
+            raise ValueError(
+                f"unfold: the kernel {kernel} (dilation {dilation}) does not fit the padded input "
+                f"{tuple(n + b + a for n, (b, a) in zip(x.shape[2:], pads))} of input shape {input.shape}"
+            )
+    out = _Unfold.apply(x, kernel=kernel, stride=stride, pads=pads, dilation=dilation)
+    return out if batched else out.squeeze(0)
+
+
+def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """Combine sliding local blocks into an image (col2im), summing where blocks overlap.
+
+    Shape: input (N, C·KH·KW, L) or (C·KH·KW, L) -> (N, C, *output_size).
+
+    >>> import cnnlab
+    >>> fold(cnnlab.ones(1, 4, 4), (3, 3), 2)[0, 0].tolist()
+    [[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]
+    """
+    check_tensor(input, "fold", "input")
+    if input.ndim not in (2, 3):
+        raise ValueError(f"fold: expected a 2-D (unbatched) or 3-D (batched) input, got shape {input.shape}")
+    batched = input.ndim == 3
+    cols = input if batched else input.unsqueeze(0)
+    spatial = positive(ntuple(output_size, 2, "fold", "output_size"), "fold", "output_size")
+    kernel, dilation, pads, stride = _window_args("fold", kernel_size, dilation, padding, stride)
+    K = math.prod(kernel)
+    if cols.shape[1] % K:
+        raise ValueError(
+            f"fold: expected size of input's dimension 1 ({cols.shape[1]}) to be divisible by the product of "
+            f"kernel_size ({K})"
+        )
+    blocks = [_output_blocks(n, k, s, b, a, d) for n, k, s, (b, a), d in zip(spatial, kernel, stride, pads, dilation)]
+    if cols.shape[2] != math.prod(blocks):
+        raise ValueError(
+            f"fold: given output_size={spatial}, kernel_size={kernel}, dilation={dilation}, padding="
+            f"{tuple(b for b, _ in pads)}, stride={stride}, expected size of input's dimension 2 to match the "
+            f"calculated number of sliding blocks {' * '.join(map(str, blocks))} = {math.prod(blocks)}, "
+            f"but got {cols.shape[2]}"
+        )
+    out = _Fold.apply(
+        cols, channels=cols.shape[1] // K, spatial=spatial, kernel=kernel, stride=stride, pads=pads, dilation=dilation
+    )
+    return out if batched else out.squeeze(0)
+
+
+def _output_blocks(n, k, s, b, a, d) -> int:
+    return max(output_size(n, k, s, b, a, d), 0)
