@@ -1,1 +1,438 @@
-__all__: list[str] = []
+"""Pooling for 1-, 2- and 3-D: max, average, adaptive average and adaptive max.
+
+Max and average pooling read the same strided window view as convolution (``conv.windows``): no data
+is copied to form the windows, and nothing loops over samples or pixels. Max pooling remembers, for
+each output, the flat index of the input element that won; its gradient goes to that element only
+(ties go to the first, as in PyTorch). Average pooling's gradient spreads grad/divisor back over each
+window with ``col2im``. Adaptive pooling computes PyTorch's windows start = floor(i·n/o),
+end = ceil((i+1)·n/o) per axis; average pooling over such windows is separable, so it is one small
+matrix product per axis.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ...autograd import Function
+from ...tensor import Tensor
+from ._args import check_spatial_input, non_negative, ntuple, output_size, positive
+from .conv import col2im, crop, windows
+
+__all__ = [
+    "max_pool1d",
+    "max_pool2d",
+    "max_pool3d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "avg_pool3d",
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "adaptive_max_pool3d",
+]
+
+
+# ==================================================================================================
+# max: pick the winner of each window, route the gradient back to it
+
+
+def _flat_index(coords: list[np.ndarray], spatial: tuple[int, ...]) -> np.ndarray:
+    """Row-major flat index over the spatial dims (what PyTorch's return_indices gives)."""
+    flat = coords[0].astype(np.int64)
+    for c, n in zip(coords[1:], spatial[1:]):
+        flat = flat * n + c
+    return flat
+
+
+class _ScatterToWinner(Function):
+    """Base of the max pools: forward stores ``self.index`` (N, C, *O), the flat spatial index of each
+    output's source, and hands it to the caller through the list ``indices``; backward adds each
+    output's gradient to that element."""
+
+    def backward(self, grad):
+        N, C = self.shape[:2]
+        size = math.prod(self.shape[2:])
+        offsets = (np.arange(N * C, dtype=np.int64) * size).reshape((N, C) + (1,) * (grad.ndim - 2))
+        g = np.zeros(N * C * size, dtype=grad.dtype)
+        np.add.at(g, (self.index + offsets).ravel(), grad.ravel())
+        return g.reshape(self.shape)
+
+
+class _MaxPool(_ScatterToWinner):
+    def forward(self, x, kernel, stride, padding, dilation, out_sizes, indices):
+        nd = len(kernel)
+        spatial = x.shape[2:]
+        self.shape = x.shape
+        # pad with -inf: enough on the right for ceil_mode's last window
+        extra = tuple(max((o - 1) * s + d * (k - 1) + 1 - n - p, 0)
+                      for o, s, d, k, n, p in zip(out_sizes, stride, dilation, kernel, spatial, padding))
+        if any(padding) or any(extra):
+            x = np.pad(x, ((0, 0), (0, 0)) + tuple(zip(padding, extra)), constant_values=-np.inf)
+        win = windows(x, kernel, stride, dilation)
+        win = win[(slice(None), slice(None)) + tuple(slice(0, o) for o in out_sizes)]
+        candidates = win.reshape(win.shape[: 2 + nd] + (-1,))  # (N, C, *O, K): one copy
+        winner = candidates.argmax(axis=-1)
+        out = np.take_along_axis(candidates, winner[..., None], axis=-1)[..., 0]
+        offsets = np.unravel_index(winner, kernel)
+        coords, valid = [], True
+        for j, (k_j, s, p, d, n) in enumerate(zip(offsets, stride, padding, dilation, spatial)):
+            start = (np.arange(out_sizes[j]) * s - p).reshape((-1,) + (1,) * (nd - 1 - j))
+            coords.append(start + k_j * d)
+            valid = valid & (coords[-1] >= 0) & (coords[-1] < n)
+        if not np.all(valid):
+            # a window whose valid elements are all -inf picked a padding cell: take its first valid
+            # element instead, as PyTorch does
+            for j, (s, p, d) in enumerate(zip(stride, padding, dilation)):
+                start = (np.arange(out_sizes[j]) * s - p).reshape((-1,) + (1,) * (nd - 1 - j))
+                first = start + (-(-np.maximum(-start, 0) // d)) * d
+                coords[j] = np.where(valid, coords[j], first)
+        self.index = _flat_index(coords, spatial)
+        indices.append(self.index)
+        return out
+
+
+class _AdaptiveMaxPool(_ScatterToWinner):
+    def forward(self, x, out_sizes, indices):
+        nd = len(out_sizes)
+        spatial = x.shape[2:]
+        self.shape = x.shape
+        tables = [_adaptive_table(n, o) for n, o in zip(spatial, out_sizes)]  # (O_j, K_j) input indices
+        index = []
+        for j, t in enumerate(tables):
+            shape = [1] * (2 * nd)
+            shape[2 * j], shape[2 * j + 1] = t.shape
+            index.append(t.reshape(shape))
+        gathered = x[(slice(None), slice(None)) + tuple(index)]  # (N, C, O1, K1, O2, K2, ...)
+        order = (0, 1) + tuple(range(2, 2 + 2 * nd, 2)) + tuple(range(3, 3 + 2 * nd, 2))
+        candidates = gathered.transpose(order).reshape(x.shape[:2] + tuple(out_sizes) + (-1,))
+        winner = candidates.argmax(axis=-1)
+        out = np.take_along_axis(candidates, winner[..., None], axis=-1)[..., 0]
+        offsets = np.unravel_index(winner, tuple(t.shape[1] for t in tables))
+        coords = []
+        for j, (t, k_j) in enumerate(zip(tables, offsets)):
+            rows = np.arange(out_sizes[j]).reshape((-1,) + (1,) * (nd - 1 - j))
+            coords.append(t[rows, k_j])
+        self.index = _flat_index(coords, spatial)
+        indices.append(self.index)
+        return out
+
+
+def _adaptive_bounds(n: int, o: int) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch's adaptive windows: start = floor(i·n/o), end = ceil((i+1)·n/o)."""
+    i = np.arange(o)
+    return (i * n) // o, -(-((i + 1) * n) // o)
+
+
+def _adaptive_table(n: int, o: int) -> np.ndarray:
+    """(o, K) input indices of each window, the short windows padded by repeating their last index
+    (a repeat after the original never wins a tie, so indices stay PyTorch's)."""
+    start, end = _adaptive_bounds(n, o)
+    k = int((end - start).max())
+    return np.minimum(start[:, None] + np.arange(k), end[:, None] - 1)
+
+
+# ==================================================================================================
+# average
+
+
+class _AvgPool(Function):
+    def forward(self, x, kernel, stride, padding, out_sizes, count_include_pad, divisor_override):
+        nd = len(kernel)
+        spatial = x.shape[2:]
+        extra = tuple(max((o - 1) * s + k - n - p, 0) for o, s, k, n, p in zip(out_sizes, stride, kernel, spatial, padding))
+        self.pads = tuple(zip(padding, extra))
+        self.geometry = (x.shape, kernel, stride)
+        xp = np.pad(x, ((0, 0), (0, 0)) + self.pads) if any(padding) or any(extra) else x
+        win = windows(xp, kernel, stride, (1,) * nd)
+        win = win[(slice(None), slice(None)) + tuple(slice(0, o) for o in out_sizes)]
+        sums = win.sum(axis=tuple(range(2 + nd, 2 + 2 * nd)))
+        if divisor_override:
+            self.divisor = x.dtype.type(divisor_override)
+        else:
+            counts = 1
+            for j, (o, s, k, p, n) in enumerate(zip(out_sizes, stride, kernel, padding, spatial)):
+                start = np.arange(o) * s - p
+                end = np.minimum(start + k, n + p)
+                c = end - start if count_include_pad else np.minimum(end, n) - np.maximum(start, 0)
+                counts = counts * c.reshape((-1,) + (1,) * (nd - 1 - j))
+            self.divisor = np.asarray(counts, dtype=x.dtype)
+        return (sums / self.divisor).astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        shape, kernel, stride = self.geometry
+        nd = len(kernel)
+        g = (grad / self.divisor).astype(grad.dtype, copy=False)
+        cols = np.broadcast_to(g.reshape(g.shape[:2] + (1,) * nd + g.shape[2:]), g.shape[:2] + tuple(kernel) + g.shape[2:])
+        padded = tuple(n + b + a for n, (b, a) in zip(shape[2:], self.pads))
+        return crop(col2im(cols, padded, kernel, stride, (1,) * nd), self.pads, shape[2:])
+
+
+def _averaging_matrix(n: int, o: int, dtype: np.dtype) -> np.ndarray:
+    """(o, n): row i averages PyTorch's adaptive window i."""
+    start, end = _adaptive_bounds(n, o)
+    j = np.arange(n)
+    inside = (j >= start[:, None]) & (j < end[:, None])
+    return (inside / (end - start)[:, None]).astype(dtype)
+
+
+class _AdaptiveAvgPool(Function):
+    def forward(self, x, out_sizes):
+        self.matrices = [_averaging_matrix(n, o, x.dtype) for n, o in zip(x.shape[2:], out_sizes)]
+        out = x
+        for j, m in enumerate(self.matrices):  # one small matrix product per spatial axis
+            out = np.moveaxis(np.moveaxis(out, 2 + j, -1) @ m.T, -1, 2 + j)
+        return np.ascontiguousarray(out)
+
+    def backward(self, grad):
+        g = grad
+        for j, m in enumerate(self.matrices):
+            g = np.moveaxis(np.moveaxis(g, 2 + j, -1) @ m, -1, 2 + j)
+        return g
+
+
+# ==================================================================================================
+# argument checks and public functions
+
+
+def _pool_args(op: str, nd: int, kernel_size, stride, padding, dilation) -> tuple:
+    kernel = positive(ntuple(kernel_size, nd, op, "kernel_size"), op, "kernel_size")
+    if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
+        stride = kernel
+    stride = positive(ntuple(stride, nd, op, "stride"), op, "stride")
+    padding = non_negative(ntuple(padding, nd, op, "padding"), op, "padding")
+    dilation = positive(ntuple(dilation, nd, op, "dilation"), op, "dilation")
+    return kernel, stride, padding, dilation
+
+
+def _pool_output(op: str, x: Tensor, kernel, stride, padding, dilation, ceil_mode) -> tuple[int, ...]:
+    for k, p, d in zip(kernel, padding, dilation):
+        limit = ((k - 1) * d + 1) // 2 if (op.startswith("max") and len(kernel) == 1) else k // 2
+        if p > limit:
+            raise ValueError(
+                f"{op}: pad should be at most half of the kernel size, but got padding={padding}, "
+                f"kernel_size={kernel}" + (f" and dilation={dilation}" if any(d != 1 for d in dilation) else "")
+            )
+    out = tuple(
+        output_size(n, k, s, p, p, d, ceil_mode) for n, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation)
+    )
+    if any(o <= 0 for o in out):
+        raise ValueError(
+            f"{op}: given input of shape {x.shape}, kernel_size={kernel}, stride={stride}, padding={padding}, "
+            f"dilation={dilation}, the calculated output size {out} is too small"
+        )
+    return out
+
+
+def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    batched = check_spatial_input(input, nd, op)
+    x = input if batched else input.unsqueeze(0)
+    kernel, stride, padding, dilation = _pool_args(op, nd, kernel_size, stride, padding, dilation)
+    out_sizes = _pool_output(op, x, kernel, stride, padding, dilation, ceil_mode)
+    indices: list[np.ndarray] = []
+    out = _MaxPool.apply(
+        x, kernel=kernel, stride=stride, padding=padding, dilation=dilation, out_sizes=out_sizes, indices=indices
+    )
+    return _with_indices(out, indices[0], batched, return_indices)
+
+
+def _with_indices(out: Tensor, index: np.ndarray, batched: bool, return_indices: bool) -> Any:
+    if not batched:
+        out, index = out.squeeze(0), index[0]
+    return (out, Tensor._make(index, None)) if return_indices else out
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """1-D max pooling.
+
+    Shape: (N, C, L) or (C, L) -> (N, C, L_out), L_out = floor((L + 2p - d(k-1) - 1)/s) + 1
+    (rounded up with ceil_mode). ``stride`` defaults to ``kernel_size``.
+
+    >>> import cnnlab
+    >>> max_pool1d(cnnlab.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 2).tolist()
+    [[[3.0, 2.0]]]
+    """
+    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """2-D max pooling; with ``return_indices`` also the flat index (h·W + w) of each maximum.
+
+    Shape: (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out).
+
+    >>> import cnnlab
+    >>> out, idx = max_pool2d(cnnlab.arange(16.0).reshape(1, 1, 4, 4), 2, return_indices=True)
+    >>> out.tolist(), idx.tolist()
+    ([[[[5.0, 7.0], [13.0, 15.0]]]], [[[[5, 7], [13, 15]]]])
+    """
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """3-D max pooling.
+
+    Shape: (N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out, W_out).
+
+    >>> import cnnlab
+    >>> max_pool3d(cnnlab.ones(1, 2, 4, 4, 4), 2).shape
+    (1, 2, 2, 2, 2)
+    """
+    return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    batched = check_spatial_input(input, nd, op)
+    x = input if batched else input.unsqueeze(0)
+    kernel, stride, padding, _ = _pool_args(op, nd, kernel_size, stride, padding, 1)
+    if divisor_override is not None and (not isinstance(divisor_override, (int, np.integer)) or divisor_override <= 0):
+        raise ValueError(f"{op}: divisor_override must be a positive int, got {divisor_override!r}")
+    out_sizes = _pool_output(op, x, kernel, stride, padding, (1,) * nd, ceil_mode)
+    out = _AvgPool.apply(
+        x,
+        kernel=kernel,
+        stride=stride,
+        padding=padding,
+        out_sizes=out_sizes,
+        count_include_pad=count_include_pad,
+        divisor_override=divisor_override,
+    )
+    return out if batched else out.squeeze(0)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """1-D average pooling.
+
+    Shape: (N, C, L) or (C, L) -> (N, C, L_out).
+
+    >>> import cnnlab
+    >>> avg_pool1d(cnnlab.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 2).tolist()
+    [[[2.0, 1.0]]]
+    """
+    return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
+    """2-D average pooling; ``count_include_pad`` decides whether zero padding counts in the divisor.
+
+    Shape: (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out).
+
+    >>> import cnnlab
+    >>> avg_pool2d(cnnlab.ones(1, 1, 3, 3), 2, padding=1, count_include_pad=False).tolist()
+    [[[[1.0, 1.0], [1.0, 1.0]]]]
+    """
+    return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
+    """3-D average pooling.
+
+    Shape: (N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out, W_out).
+
+    >>> import cnnlab
+    >>> avg_pool3d(cnnlab.ones(1, 1, 4, 4, 4), 2).shape
+    (1, 1, 2, 2, 2)
+    """
+    return _avg_pool("avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+
+
+def _adaptive_sizes(op: str, nd: int, x: Tensor, output_size) -> tuple[int, ...]:
+    if output_size is None or isinstance(output_size, (int, np.integer)):
+        sizes = (output_size,) * nd
+    elif isinstance(output_size, (tuple, list)) and len(output_size) in (1, nd):
+        sizes = tuple(output_size) * (nd // len(output_size))
+    else:
+        raise TypeError(f"{op}: expected output_size to be an int or a tuple of {nd} ints (or None), got {output_size!r}")
+    sizes = tuple(n if o is None else o for o, n in zip(sizes, x.shape[2:]))
+    if not all(isinstance(o, (int, np.integer)) and not isinstance(o, bool) and o > 0 for o in sizes):
+        raise ValueError(f"{op}: expected output_size to be positive ints, got {output_size!r}")
+    if any(n == 0 for n in x.shape[2:]):
+        raise ValueError(f"{op}: expected non-empty spatial dimensions, got input of shape {x.shape}")
+    return tuple(int(o) for o in sizes)
+
+
+def _adaptive(op: str, nd: int, input, output_size, function, return_indices=False):
+    batched = check_spatial_input(input, nd, op)
+    x = input if batched else input.unsqueeze(0)
+    sizes = _adaptive_sizes(op, nd, x, output_size)
+    if function is _AdaptiveMaxPool:
+        indices: list[np.ndarray] = []
+        out = function.apply(x, out_sizes=sizes, indices=indices)
+        return _with_indices(out, indices[0], batched, return_indices)
+    out = function.apply(x, out_sizes=sizes)
+    return out if batched else out.squeeze(0)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """1-D average pooling to a fixed output length, whatever the input length.
+
+    Shape: (N, C, L) or (C, L) -> (N, C, output_size).
+
+    >>> import cnnlab
+    >>> adaptive_avg_pool1d(cnnlab.arange(5.0).reshape(1, 1, 5), 2).tolist()
+    [[[1.0, 3.0]]]
+    """
+    return _adaptive("adaptive_avg_pool1d", 1, input, output_size, _AdaptiveAvgPool)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """2-D average pooling to a fixed output size; ``adaptive_avg_pool2d(x, 1)`` is global average pooling.
+
+    Shape: (N, C, H, W) or (C, H, W) -> (N, C, *output_size); None in output_size keeps that input size.
+
+    >>> import cnnlab
+    >>> adaptive_avg_pool2d(cnnlab.ones(2, 3, 7, 5), 1).shape
+    (2, 3, 1, 1)
+    """
+    return _adaptive("adaptive_avg_pool2d", 2, input, output_size, _AdaptiveAvgPool)
+
+
+def adaptive_avg_pool3d(input, output_size):
+    """3-D average pooling to a fixed output size.
+
+    Shape: (N, C, D, H, W) or (C, D, H, W) -> (N, C, *output_size).
+
+    >>> import cnnlab
+    >>> adaptive_avg_pool3d(cnnlab.ones(1, 1, 5, 6, 7), (2, 3, None)).shape
+    (1, 1, 2, 3, 7)
+    """
+    return _adaptive("adaptive_avg_pool3d", 3, input, output_size, _AdaptiveAvgPool)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """1-D max pooling to a fixed output length.
+
+    Shape: (N, C, L) or (C, L) -> (N, C, output_size).
+
+    >>> import cnnlab
+    >>> adaptive_max_pool1d(cnnlab.tensor([[[1.0, 5.0, 2.0, 4.0, 3.0]]]), 2).tolist()
+    [[[5.0, 4.0]]]
+    """
+    return _adaptive("adaptive_max_pool1d", 1, input, output_size, _AdaptiveMaxPool, return_indices)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """2-D max pooling to a fixed output size.
+
+    Shape: (N, C, H, W) or (C, H, W) -> (N, C, *output_size).
+
+    >>> import cnnlab
+    >>> adaptive_max_pool2d(cnnlab.arange(16.0).reshape(1, 1, 4, 4), 1).tolist()
+    [[[[15.0]]]]
+    """
+    return _adaptive("adaptive_max_pool2d", 2, input, output_size, _AdaptiveMaxPool, return_indices)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """3-D max pooling to a fixed output size.
+
+    Shape: (N, C, D, H, W) or (C, D, H, W) -> (N, C, *output_size).
+
+    >>> import cnnlab
+    >>> adaptive_max_pool3d(cnnlab.ones(1, 1, 5, 6, 7), 3).shape
+    (1, 1, 3, 3, 3)
+    """
+    return _adaptive("adaptive_max_pool3d", 3, input, output_size, _AdaptiveMaxPool, return_indices)
