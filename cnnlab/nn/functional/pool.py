@@ -210,9 +210,8 @@ def _pool_args(op: str, nd: int, kernel_size, stride, padding, dilation) -> tupl
 
 
 def _pool_output(op: str, x: Tensor, kernel, stride, padding, dilation, ceil_mode) -> tuple[int, ...]:
-    for k, p, d in zip(kernel, padding, dilation):
-        limit = ((k - 1) * d + 1) // 2 if (op.startswith("max") and len(kernel) == 1) else k // 2
-        if p > limit:
+    for k, p in zip(kernel, padding):
+        if p > k // 2:
             raise ValueError(
                 f"{op}: pad should be at most half of the kernel size, but got padding={padding}, "
                 f"kernel_size={kernel}" + (f" and dilation={dilation}" if any(d != 1 for d in dilation) else "")

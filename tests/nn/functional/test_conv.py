@@ -1,0 +1,162 @@
+"""Convolution, transposed convolution, unfold and fold against PyTorch and finite differences."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+from harness import check_against_torch, check_gradients, noncontiguous
+
+import cnnlab
+import cnnlab.nn.functional as F
+
+DTYPES = [np.float32, np.float64]
+
+# (dims, input shape, weight shape, keyword arguments): odd and even kernels, stride, padding
+# (int, tuple, 'same', 'valid'), dilation, groups (depthwise too), non-square, batch 1
+CONV = [
+    (1, (2, 4, 9), (6, 4, 3), {}),
+    (1, (1, 4, 10), (4, 1, 4), dict(stride=2, padding=2, groups=4)),
+    (1, (2, 3, 11), (5, 3, 3), dict(padding="same", dilation=3)),
+    (2, (2, 3, 7, 6), (4, 3, 3, 3), {}),
+    (2, (1, 4, 7, 6), (6, 2, 3, 2), dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2)),
+    (2, (2, 6, 8, 8), (6, 1, 3, 3), dict(padding=1, groups=6)),  # depthwise
+    (2, (2, 3, 8, 7), (5, 3, 4, 4), dict(padding="same")),  # even kernel: odd leftover after
+    (2, (1, 3, 8, 8), (5, 3, 3, 3), dict(padding="same", dilation=2)),
+    (2, (2, 3, 5, 5), (4, 3, 1, 1), dict(padding="valid")),
+    (2, (2, 2, 9, 9), (3, 2, 5, 5), dict(stride=3, padding=2)),
+    (3, (2, 2, 5, 6, 4), (3, 2, 2, 3, 2), dict(padding=1, dilation=(2, 1, 1))),
+    (3, (1, 4, 5, 5, 5), (4, 2, 3, 3, 3), dict(stride=2, groups=2, padding=1)),
+]
+
+TRANSPOSED = [
+    (1, (2, 2, 7), (2, 3, 4), dict(stride=3, padding=1, output_padding=1, dilation=2)),
+    (1, (1, 4, 5), (4, 1, 3), dict(groups=4)),
+    (2, (2, 4, 5, 6), (4, 3, 3, 2), dict(stride=(2, 3), padding=(1, 0), output_padding=(1, 2), groups=2)),
+    (2, (1, 3, 4, 4), (3, 2, 4, 4), dict(stride=2, padding=1)),
+    (2, (2, 2, 3, 5), (2, 2, 3, 3), dict(dilation=2, padding=2)),
+    (3, (1, 2, 3, 4, 3), (2, 2, 2, 3, 2), dict(stride=2)),
+]
+
+
+def _conv_fns(name, kw):
+    ours, theirs = getattr(F, name), getattr(TF, name)
+    return (lambda x, w, b: ours(x, w, b, **kw)), (lambda x, w, b: theirs(x, w, b, **kw))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("nd,x_shape,w_shape,kw", CONV)
+def test_conv_matches_torch(nd, x_shape, w_shape, kw, dtype, rng):
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w = rng.standard_normal(w_shape).astype(dtype)
+    b = rng.standard_normal(w_shape[0]).astype(dtype)
+    ours, theirs = _conv_fns(f"conv{nd}d", kw)
+    check_against_torch(ours, theirs, [x, w, b])
+    check_against_torch(ours, theirs, [noncontiguous(x), w, b])
+
+
+@pytest.mark.parametrize("nd,x_shape,w_shape,kw", CONV[::3])
+def test_conv_without_bias_and_unbatched(nd, x_shape, w_shape, kw, rng):
+    x = rng.standard_normal(x_shape[1:]).astype(np.float32)
+    w = rng.standard_normal(w_shape).astype(np.float32)
+    name = f"conv{nd}d"
+    check_against_torch(
+        lambda x, w: getattr(F, name)(x, w, **kw), lambda x, w: getattr(TF, name)(x, w, **kw), [x, w]
+    )
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("nd,x_shape,w_shape,kw", TRANSPOSED)
+def test_conv_transpose_matches_torch(nd, x_shape, w_shape, kw, dtype, rng):
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w = rng.standard_normal(w_shape).astype(dtype)
+    b = rng.standard_normal(w_shape[1] * kw.get("groups", 1)).astype(dtype)
+    ours, theirs = _conv_fns(f"conv_transpose{nd}d", kw)
+    check_against_torch(ours, theirs, [x, w, b])
+
+
+@pytest.mark.parametrize(
+    "fn,shapes",
+    [
+        (lambda x, w: F.conv1d(x, w, stride=2, padding=1, dilation=2), [(1, 2, 7), (3, 2, 3)]),
+        (lambda x, w: F.conv2d(x, w, stride=2, padding=1, groups=2), [(1, 2, 5, 4), (2, 1, 3, 2)]),
+        (lambda x, w: F.conv2d(x, w, padding="same"), [(1, 1, 4, 5), (2, 1, 2, 2)]),
+        (lambda x, w: F.conv3d(x, w, padding=(1, 0, 1)), [(1, 1, 3, 3, 3), (1, 1, 2, 2, 2)]),
+        (lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1), [(1, 2, 3, 3), (2, 2, 3, 3)]),
+        (lambda x, w: F.conv_transpose1d(x, w, stride=3, dilation=2, groups=2), [(1, 2, 3), (2, 1, 2)]),
+    ],
+)
+def test_conv_finite_differences(fn, shapes, rng):
+    check_gradients(fn, [rng.standard_normal(s) for s in shapes])
+
+
+def test_same_padding_with_stride_follows_tensorflow():
+    # n=7, k=3, s=2: out = ceil(7/2) = 4, total pad = max(2*3 + 3 - 7, 0) = 2 -> (1, 1)
+    x = cnnlab.ones(1, 1, 7, 7)
+    out = F.conv2d(x, cnnlab.ones(1, 1, 3, 3), stride=2, padding="same")
+    assert out.shape == (1, 1, 4, 4)
+    expected = TF.conv2d(torch.ones(1, 1, 7, 7), torch.ones(1, 1, 3, 3), stride=2, padding=1)
+    np.testing.assert_array_equal(out.data, expected.numpy())
+    # n=8, k=3, s=2: out 4, total pad = max(6 + 3 - 8, 0) = 1 -> (0, 1): the odd pixel goes after
+    out = F.conv2d(cnnlab.ones(1, 1, 8, 8), cnnlab.ones(1, 1, 3, 3), stride=2, padding="same")
+    expected = TF.conv2d(TF.pad(torch.ones(1, 1, 8, 8), (0, 1, 0, 1)), torch.ones(1, 1, 3, 3), stride=2)
+    np.testing.assert_array_equal(out.data, expected.numpy())
+
+
+def test_conv2d_worked_example():
+    x = cnnlab.arange(9.0).reshape(1, 1, 3, 3)
+    w = cnnlab.tensor([[[[0.0, 1.0], [2.0, 3.0]]]])
+    # 0*0 + 1*1 + 3*2 + 4*3 = 19, and so on
+    assert F.conv2d(x, w).tolist() == [[[[19.0, 25.0], [37.0, 43.0]]]]
+
+
+def test_conv_keeps_float32():
+    out = F.conv2d(cnnlab.ones(1, 2, 5, 5), cnnlab.ones(3, 2, 3, 3), cnnlab.ones(3))
+    assert out.dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_unfold_fold_match_torch(dtype, rng):
+    kw = dict(dilation=(1, 2), padding=1, stride=(2, 1))
+    x = rng.standard_normal((2, 3, 6, 5)).astype(dtype)
+    check_against_torch(lambda a: F.unfold(a, (2, 3), **kw), lambda a: TF.unfold(a, (2, 3), **kw), [x])
+    cols = rng.standard_normal((2, 3 * 6, 9)).astype(dtype)
+    kw = dict(padding=1, stride=2)
+    check_against_torch(lambda a: F.fold(a, (5, 6), (2, 3), **kw), lambda a: TF.fold(a, (5, 6), (2, 3), **kw), [cols])
+    check_gradients(lambda a: F.fold(a, (4, 4), 2, stride=1), [rng.standard_normal((1, 4, 9))])
+
+
+def test_fold_of_unfold_counts_overlaps():
+    x = cnnlab.ones(1, 1, 3, 3)
+    counts = F.fold(F.unfold(x, 2), (3, 3), 2)
+    assert counts[0, 0].tolist() == [[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]
+
+
+# ---- bad input: the message names the argument and the shapes ----------------------------------
+
+ERRORS = [
+    (lambda: F.conv2d(cnnlab.ones(8, 1, 28, 28), cnnlab.ones(6, 3, 5, 5)), ValueError, r"expected input .* to have 3 channels.*but got 1 channels"),
+    (lambda: F.conv2d(cnnlab.ones(1, 3, 2, 2), cnnlab.ones(6, 3, 5, 5)), ValueError, r"kernel size can't be greater than the actual input size"),
+    (lambda: F.conv2d(cnnlab.ones(1, 4, 8, 8), cnnlab.ones(5, 2, 3, 3), groups=2), ValueError, r"out_channels \(5.*divisible by groups \(2\)"),
+    (lambda: F.conv2d(cnnlab.ones(1, 3, 8, 8), cnnlab.ones(6, 3, 3, 3), stride=0), ValueError, r"stride to be positive.*\(0, 0\)"),
+    (lambda: F.conv2d(cnnlab.ones(1, 3, 8, 8), cnnlab.ones(6, 3, 3, 3), dilation=-1), ValueError, r"dilation to be positive"),
+    (lambda: F.conv2d(cnnlab.ones(1, 3, 8, 8), cnnlab.ones(6, 3, 3, 3), padding=-1), ValueError, r"padding to be non-negative"),
+    (lambda: F.conv2d(cnnlab.ones(1, 3, 8, 8), cnnlab.ones(6, 3, 3, 3), padding="full"), ValueError, r"padding must be .*'valid' or 'same', got 'full'"),
+    (lambda: F.conv2d(cnnlab.ones(3, 8), cnnlab.ones(6, 3, 3, 3)), ValueError, r"3-D \(unbatched\) or 4-D \(batched\) input, got a 2-D input of shape \(3, 8\)"),
+    (lambda: F.conv2d(cnnlab.ones(1, 3, 8, 8), cnnlab.ones(6, 3, 3)), ValueError, r"4-D weight .* got weight of shape \(6, 3, 3\)"),
+    (lambda: F.conv2d(cnnlab.ones(1, 3, 8, 8), cnnlab.ones(6, 3, 3, 3), cnnlab.ones(5)), ValueError, r"bias of shape \(6,\).*got \(5,\)"),
+    (lambda: F.conv2d(cnnlab.ones(1, 3, 8, 8), cnnlab.ones(6, 3, 3, 3, dtype=cnnlab.float64)), TypeError, r"same dtype"),
+    (lambda: F.conv2d(cnnlab.ones(1, 3, 8, 8), cnnlab.ones(6, 3, 3, 3), stride=(1, 2, 3)), TypeError, r"stride to be an int or a tuple of 2 ints"),
+    (lambda: F.conv2d(np.ones((1, 3, 8, 8)), cnnlab.ones(6, 3, 3, 3)), TypeError, r"input to be a Tensor, got ndarray"),
+    (lambda: F.conv_transpose2d(cnnlab.ones(1, 3, 4, 4), cnnlab.ones(4, 2, 3, 3)), ValueError, r"to have 4 channels \(weight.shape\[0\]\), but got 3"),
+    (lambda: F.conv_transpose2d(cnnlab.ones(1, 4, 4, 4), cnnlab.ones(4, 2, 3, 3), stride=2, output_padding=2), ValueError, r"output_padding must be smaller than either stride or dilation"),
+    (lambda: F.conv_transpose2d(cnnlab.ones(1, 3, 4, 4), cnnlab.ones(3, 2, 3, 3), groups=2), ValueError, r"in_channels \(3\) must be divisible by groups \(2\)"),
+    (lambda: F.unfold(cnnlab.ones(1, 1, 3, 3), 5), ValueError, r"does not fit the padded input"),
+    (lambda: F.fold(cnnlab.ones(1, 5, 9), (4, 4), 2), ValueError, r"divisible by the product of kernel_size \(4\)"),
+    (lambda: F.fold(cnnlab.ones(1, 4, 8), (4, 4), 2), ValueError, r"number of sliding blocks 3 \* 3 = 9, but got 8"),
+]
+
+
+@pytest.mark.parametrize("call,error,message", ERRORS)
+def test_conv_errors_name_the_argument(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
