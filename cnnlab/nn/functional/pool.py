@@ -289,6 +289,10 @@ def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_incl
     kernel, stride, padding, _ = _pool_args(op, nd, kernel_size, stride, padding, 1)
     if divisor_override is not None and (not isinstance(divisor_override, (int, np.integer)) or divisor_override <= 0):
         raise ValueError(f"{op}: divisor_override must be a positive int, got {divisor_override!r}")
+    if nd == 3 and any(n < k for n, k in zip(x.shape[2:], kernel)):
+        # PyTorch's 3-D average pool (alone among the pools) refuses an input smaller than the kernel,
+        # padding or not; refusing too keeps the two libraries interchangeable
+        raise ValueError(f"{op}: input image {x.shape[2:]} is smaller than kernel_size {kernel}")
     out_sizes = _pool_output(op, x, kernel, stride, padding, (1,) * nd, ceil_mode)
     out = _AvgPool.apply(
         x,
