@@ -160,3 +160,16 @@ ERRORS = [
 def test_conv_errors_name_the_argument(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# ---- against the textbook loops of tests/reference.py ----------------------------------------
+
+@pytest.mark.parametrize("nd,x_shape,w_shape,kw", [c for c in CONV if not isinstance(c[3].get("padding"), str)])
+def test_conv_matches_the_definition(nd, x_shape, w_shape, kw, rng):
+    import reference
+
+    x = rng.standard_normal(x_shape)
+    w = rng.standard_normal(w_shape)
+    b = rng.standard_normal(w_shape[0])
+    ours = getattr(F, f"conv{nd}d")(cnnlab.tensor(x), cnnlab.tensor(w), cnnlab.tensor(b), **kw)
+    np.testing.assert_allclose(ours.data, reference.conv(x, w, b, **kw), rtol=1e-10, atol=1e-10)

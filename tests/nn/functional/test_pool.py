@@ -164,3 +164,15 @@ ERRORS = [
 def test_pool_errors_name_the_argument(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize("nd,shape,kw", [c for c in POOL if not c[2].get("ceil_mode")])
+@pytest.mark.parametrize("reduce", ["max", "avg"])
+def test_pool_matches_the_definition(nd, shape, kw, reduce, rng):
+    import reference
+
+    x = rng.standard_normal(shape)
+    stride = kw.get("stride") or kw["kernel_size"]
+    ours = getattr(F, f"{reduce}_pool{nd}d")(cnnlab.tensor(x), **kw)
+    expected = reference.pool(x, kw["kernel_size"], stride, kw.get("padding", 0), reduce)
+    np.testing.assert_allclose(ours.data, expected, rtol=1e-12, atol=1e-12)
