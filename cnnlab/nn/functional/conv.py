@@ -71,6 +71,17 @@ def im2col(xp: np.ndarray, kernel: Sequence[int], stride: Sequence[int], dilatio
     return np.ascontiguousarray(win.transpose(order)).reshape(N, C * math.prod(kernel), -1)
 
 
+def im2col_grouped(xp: np.ndarray, kernel, stride, dilation, groups: int, out_sizes) -> np.ndarray:
+    """The column matrix of a whole batch, (G, C/g·K, N·L): all samples side by side, so that a
+    convolution is one GEMM per group instead of one per sample."""
+    nd = len(kernel)
+    win = windows(xp, kernel, stride, dilation)  # (N, C, *O, *K)
+    win = win[(slice(None), slice(None)) + tuple(slice(0, o) for o in out_sizes)]
+    order = (1,) + tuple(range(2 + nd, 2 + 2 * nd)) + (0,) + tuple(range(2, 2 + nd))  # (C, *K, N, *O)
+    N, C = xp.shape[:2]
+    return np.ascontiguousarray(win.transpose(order)).reshape(groups, (C // groups) * math.prod(kernel), -1)
+
+
 def col2im(
     cols: np.ndarray,
     padded: Sequence[int],
@@ -107,16 +118,15 @@ def crop(x: np.ndarray, pads: Pads, spatial: Sequence[int]) -> np.ndarray:
 
 def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups: int) -> np.ndarray:
     """Cross-correlation (what deep learning calls convolution): (N, C, *S) * (OC, C/g, *K) -> (N, OC, *O)."""
-    N, C = x.shape[:2]
+    N = x.shape[0]
     OC, kernel = w.shape[0], w.shape[2:]
-    cols = im2col(pad_zeros(x, pads), kernel, stride, dilation)  # (N, C·K, L)
-    L = cols.shape[-1]
-    cols = cols.reshape(N, groups, -1, L)  # (N, G, C/g·K, L)
-    out = w.reshape(groups, OC // groups, -1) @ cols  # (G, OC/g, C/g·K) @ (N, G, C/g·K, L): one batched GEMM
     out_sizes = tuple(
         output_size(n, k, s, b, a, d) for n, k, s, (b, a), d in zip(x.shape[2:], kernel, stride, pads, dilation)
     )
-    return out.reshape((N, OC) + out_sizes)
+    cols = im2col_grouped(pad_zeros(x, pads), kernel, stride, dilation, groups, out_sizes)  # (G, C/g·K, N·L)
+    out = w.reshape(groups, OC // groups, -1) @ cols  # (G, OC/g, N·L): one GEMM per group
+    out = out.reshape(OC, N, -1).transpose(1, 0, 2)  # (N, OC, L)
+    return np.ascontiguousarray(out).reshape((N, OC) + out_sizes)
 
 
 def convolve_transpose(y: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups: int, spatial) -> np.ndarray:
@@ -128,6 +138,15 @@ def convolve_transpose(y: np.ndarray, w: np.ndarray, stride, pads: Pads, dilatio
     N, C_in = y.shape[:2]
     kernel = w.shape[2:]
     OCg = w.shape[1]
+    if all(s == 1 for s in stride):
+        # the textbook form: a full convolution of y with the flipped, transposed kernel, where y is
+        # padded by d(k-1) - p on each side (cropped where that is negative)
+        flipped = w.reshape((groups, C_in // groups, OCg) + tuple(kernel)).swapaxes(1, 2)
+        flipped = flipped[(Ellipsis,) + (slice(None, None, -1),) * len(kernel)].reshape((groups * OCg, C_in // groups) + tuple(kernel))
+        full = tuple((d * (k - 1) - b, d * (k - 1) - a) for k, d, (b, a) in zip(kernel, dilation, pads))
+        y = y[(slice(None), slice(None)) + tuple(slice(max(-b, 0), n - max(-a, 0)) for (b, a), n in zip(full, y.shape[2:]))]
+        full = tuple((max(b, 0), max(a, 0)) for b, a in full)
+        return convolve(y, np.ascontiguousarray(flipped), stride, full, dilation, groups)
     L = math.prod(y.shape[2:])
     wt = w.reshape(groups, C_in // groups, OCg * math.prod(kernel)).transpose(0, 2, 1)  # (G, OC/g·K, C_in/g)
     cols = wt @ y.reshape(N, groups, C_in // groups, L)  # (N, G, OC/g·K, L)
@@ -139,19 +158,18 @@ def convolve_transpose(y: np.ndarray, w: np.ndarray, stride, pads: Pads, dilatio
 def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, dilation, groups: int) -> np.ndarray:
     """The weight gradient: the correlation of the input ``x`` (N, C, *S) with ``dy`` (N, D, *O).
 
-    Returns (D, C/g, *K): for each group one GEMM (D/g, N·L) @ (N·L, C/g·K).
+    Returns (D, C/g, *K): per group one GEMM (D/g, N·L) @ (N·L, C/g·K), the second factor being the
+    transposed column matrix (a view: BLAS reads it transposed, nothing is copied).
     """
     N, C = x.shape[:2]
     D = dy.shape[1]
-    nd = len(kernel)
-    win = windows(pad_zeros(x, pads), kernel, stride, dilation)  # (N, C, *O, *K)
-    win = win[(slice(None), slice(None)) + tuple(slice(0, o) for o in dy.shape[2:])]
-    win = win.reshape((N, groups, C // groups) + win.shape[2:])  # (N, G, C/g, *O, *K)
-    # (G, N, *O, C/g, *K): rows are (sample, position), columns are (channel, kernel offset)
-    order = (1, 0) + tuple(range(3, 3 + nd)) + (2,) + tuple(range(3 + nd, 3 + 2 * nd))
-    cols = np.ascontiguousarray(win.transpose(order)).reshape(groups, -1, (C // groups) * math.prod(kernel))
-    g = dy.reshape(N, groups, D // groups, -1).transpose(1, 2, 0, 3).reshape(groups, D // groups, -1)
-    return (g @ cols).reshape((D, C // groups) + tuple(kernel))
+    cols = im2col_grouped(pad_zeros(x, pads), kernel, stride, dilation, groups, dy.shape[2:])  # (G, C/g·K, N·L)
+    g = np.ascontiguousarray(dy.reshape(N, D, -1).transpose(1, 0, 2)).reshape(groups, D // groups, -1)
+    if groups == 1:
+        dw = g[0] @ cols[0].T
+    else:
+        dw = g @ cols.transpose(0, 2, 1)
+    return dw.reshape((D, C // groups) + tuple(kernel))
 
 
 # ==================================================================================================

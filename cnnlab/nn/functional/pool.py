@@ -59,7 +59,11 @@ class _ScatterToWinner(Function):
         size = math.prod(self.shape[2:])
         offsets = (np.arange(N * C, dtype=np.int64) * size).reshape((N, C) + (1,) * (grad.ndim - 2))
         g = np.zeros(N * C * size, dtype=grad.dtype)
-        np.add.at(g, (self.index + offsets).ravel(), grad.ravel())
+        flat = (self.index + offsets).ravel()
+        if getattr(self, "disjoint", False):
+            g[flat] = grad.ravel()  # windows don't overlap: every index is distinct, plain assignment
+        else:
+            np.add.at(g, flat, grad.ravel())  # overlapping windows may share a winner: accumulate
         return g.reshape(self.shape)
 
 
@@ -68,23 +72,35 @@ class _MaxPool(_ScatterToWinner):
         nd = len(kernel)
         spatial = x.shape[2:]
         self.shape = x.shape
+        self.disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(stride, dilation, kernel))
         # pad with -inf: enough on the right for ceil_mode's last window
         extra = tuple(max((o - 1) * s + d * (k - 1) + 1 - n - p, 0)
                       for o, s, d, k, n, p in zip(out_sizes, stride, dilation, kernel, spatial, padding))
         if any(padding) or any(extra):
             x = np.pad(x, ((0, 0), (0, 0)) + tuple(zip(padding, extra)), constant_values=-np.inf)
-        win = windows(x, kernel, stride, dilation)
-        win = win[(slice(None), slice(None)) + tuple(slice(0, o) for o in out_sizes)]
-        candidates = win.reshape(win.shape[: 2 + nd] + (-1,))  # (N, C, *O, K): one copy
-        winner = candidates.argmax(axis=-1)
-        out = np.take_along_axis(candidates, winner[..., None], axis=-1)[..., 0]
+        # one pass per kernel offset over strided views (no window copies): keep the running maximum
+        # and which offset gave it; a later offset wins only if strictly greater (ties: the first, in
+        # scan order) or NaN (NaN propagates), which is PyTorch's rule
+        out, winner = None, np.zeros(x.shape[:2] + tuple(out_sizes), dtype=np.int32)
+        for flat_k, k in enumerate(np.ndindex(*kernel)):
+            view = x[(slice(None), slice(None)) + tuple(
+                slice(kj * d, kj * d + s * (o - 1) + 1, s) for kj, d, s, o in zip(k, dilation, stride, out_sizes)
+            )]
+            if out is None:
+                out = view.copy()
+                continue
+            better = view > out
+            better |= np.isnan(view)
+            np.copyto(out, view, where=better)
+            np.copyto(winner, flat_k, where=better)
         offsets = np.unravel_index(winner, kernel)
         coords, valid = [], True
         for j, (k_j, s, p, d, n) in enumerate(zip(offsets, stride, padding, dilation, spatial)):
             start = (np.arange(out_sizes[j]) * s - p).reshape((-1,) + (1,) * (nd - 1 - j))
             coords.append(start + k_j * d)
-            valid = valid & (coords[-1] >= 0) & (coords[-1] < n)
-        if not np.all(valid):
+            if p or extra[j]:
+                valid = valid & (coords[-1] >= 0) & (coords[-1] < n)
+        if valid is not True and not np.all(valid):
             # a window whose valid elements are all -inf picked a padding cell: take its first valid
             # element instead, as PyTorch does
             for j, (s, p, d) in enumerate(zip(stride, padding, dilation)):
