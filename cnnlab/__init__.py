@@ -33,8 +33,8 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    # nn and optim load on first use, so `import cnnlab` stays light
-    if name in ("nn", "optim"):
+    # these load on first use, so `import cnnlab` stays light
+    if name in ("nn", "optim", "data", "models"):
         import importlib
 
         return importlib.import_module(f"cnnlab.{name}")
