@@ -13,20 +13,21 @@ that reach one tensor along several paths.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 __all__ = [
     "Function",
-    "no_grad",
-    "enable_grad",
-    "set_grad_enabled",
-    "is_grad_enabled",
-    "backward",
-    "unbroadcast",
-    "gradcheck",
     "GradcheckError",
+    "backward",
+    "enable_grad",
+    "gradcheck",
+    "is_grad_enabled",
+    "no_grad",
+    "set_grad_enabled",
+    "unbroadcast",
 ]
 
 _grad_enabled = True
@@ -56,7 +57,7 @@ class set_grad_enabled:
         self.previous = _grad_enabled
         _grad_enabled = self.mode
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         global _grad_enabled
         _grad_enabled = self.previous
 
@@ -93,6 +94,9 @@ class enable_grad(set_grad_enabled):
         super().__init__(True)
 
 
+_NO_GRADS = [(False,) * n for n in range(8)]
+
+
 class Function:
     """One differentiable operation: ``forward`` and ``backward`` on NumPy arrays.
 
@@ -106,14 +110,21 @@ class Function:
 
     needs_input_grad: tuple[bool, ...] = ()
     inputs: tuple = ()
+    released = False
 
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Tensor:
         fn = cls()
-        arrays = tuple(x.data if isinstance(x, Tensor) else x for x in inputs)
-        needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
-        record = _grad_enabled and any(needs)
-        fn.needs_input_grad = needs if record else (False,) * len(inputs)
+        # list comprehensions, not generators: this runs once per operation
+        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        if _grad_enabled:
+            needs = tuple([isinstance(x, Tensor) and x._requires_grad for x in inputs])
+            record = True in needs
+        else:
+            record = False
+        fn.needs_input_grad = (
+            needs if record else _NO_GRADS[len(inputs)] if len(inputs) < 8 else (False,) * len(inputs)
+        )
         out = fn.forward(*arrays, **params)
         if record:
             fn.inputs = inputs
@@ -148,12 +159,20 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
+    if extra < 0:
+        raise ValueError(
+            f"unbroadcast: a gradient of shape {grad.shape} can't come from an input of shape {shape}"
+        )
     if extra > 0:
         grad = grad.sum(axis=tuple(range(extra)))
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
-    return grad.reshape(shape)
+    if grad.shape != shape:
+        raise ValueError(
+            f"unbroadcast: a gradient of shape {grad.shape} can't come from an input of shape {shape}"
+        )
+    return grad
 
 
 def _topological_order(root: Tensor) -> list[Tensor]:
@@ -180,37 +199,57 @@ def _topological_order(root: Tensor) -> list[Tensor]:
 
 def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf) · grad into ``.grad`` of every leaf that requires a gradient."""
+    global _grad_enabled
     grads: dict[int, np.ndarray] = {id(root): grad}
-    for t in reversed(_topological_order(root)):
-        g = grads.pop(id(t), None)
-        if g is None:
-            continue
-        fn = t._ctx
-        if fn is None or t._retains_grad:
-            t._accumulate_grad(g)
-        if fn is None:
-            continue
-        if getattr(fn, "released", False):
-            raise RuntimeError(
-                "backward: trying to backward through the graph a second time; its saved arrays were "
-                "freed by the first call. Pass retain_graph=True to the first backward() to keep them."
-            )
-        with set_grad_enabled(False):
-            in_grads = fn.backward(g)
-        if not isinstance(in_grads, tuple):
-            in_grads = (in_grads,)
-        for x, need, gx in zip(fn.inputs, fn.needs_input_grad, in_grads):
-            if not need or gx is None:
+    order = _topological_order(root)
+    previous, _grad_enabled = _grad_enabled, False  # backward functions record nothing
+    try:
+        for t in reversed(order):
+            g = grads.pop(id(t), None)
+            if g is None:
                 continue
-            gx = np.asarray(gx)
-            if gx.shape != x.shape:
-                gx = unbroadcast(gx, x.shape)
-            if gx.dtype != x.dtype:
-                gx = gx.astype(x.dtype)
-            key = id(x)
-            grads[key] = grads[key] + gx if key in grads else gx
-        if not retain_graph:
-            fn.release()
+            fn = t._ctx
+            if fn is None or t._retains_grad:
+                t._accumulate_grad(g)
+            if fn is None:
+                continue
+            if fn.released:
+                raise RuntimeError(
+                    "backward: trying to backward through the graph a second time; its saved arrays were "
+                    "freed by the first call. Pass retain_graph=True to the first backward() to keep them."
+                )
+            in_grads = fn.backward(g)
+            if type(in_grads) is not tuple:
+                in_grads = tuple(in_grads) if type(in_grads) is list else (in_grads,)
+            if len(in_grads) != len(fn.inputs):
+                raise RuntimeError(
+                    f"{fn.name}: backward returned {len(in_grads)} gradients for {len(fn.inputs)} inputs"
+                )
+            for x, need, gx in zip(fn.inputs, fn.needs_input_grad, in_grads):
+                if not need or gx is None:
+                    continue
+                if type(gx) is not np.ndarray:
+                    gx = np.asarray(gx)
+                if gx.shape != x.data.shape:
+                    gx = _fit(gx, x.data.shape, fn)
+                if gx.dtype != x.data.dtype:
+                    gx = gx.astype(x.data.dtype)
+                key = id(x)
+                grads[key] = grads[key] + gx if key in grads else gx
+            if not retain_graph:
+                fn.release()
+    finally:
+        _grad_enabled = previous
+
+
+def _fit(grad: np.ndarray, shape: tuple[int, ...], fn: Function) -> np.ndarray:
+    """Reduce a broadcast gradient to its input's shape, or say which backward got the shape wrong."""
+    try:
+        return unbroadcast(grad, shape)
+    except ValueError:
+        raise RuntimeError(
+            f"{fn.name}: backward returned a gradient of shape {grad.shape} for an input of shape {shape}"
+        ) from None
 
 
 class GradcheckError(AssertionError):
@@ -236,14 +275,17 @@ def gradcheck(
     >>> gradcheck(lambda t: (t * t).tanh(), [x])
     True
     """
-    tensors = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
-    if not tensors:
+    checked = [(i, x) for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not checked:
         raise ValueError("gradcheck: expected at least one input tensor with requires_grad=True, got none")
-    for i, x in enumerate(tensors):
+    for i, x in checked:
         if x.dtype != np.float64:
             raise TypeError(f"gradcheck: input {i} must be float64 for finite differences, got {x.dtype}")
+    tensors = [x for _, x in checked]
 
     out = func(*inputs)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"gradcheck: func must return a Tensor, got {type(out).__name__}")
     weights = np.random.default_rng(seed).standard_normal(out.shape)
 
     def objective() -> float:
@@ -253,7 +295,7 @@ def gradcheck(
     for x in tensors:
         x.grad = None
     (out * Tensor(weights)).sum().backward()
-    for index, x in enumerate(tensors):
+    for index, x in checked:
         analytic = np.zeros(x.shape) if x.grad is None else x.grad.data
         numeric = np.zeros(x.shape)
         x.data = np.ascontiguousarray(x.data)
@@ -276,4 +318,4 @@ def gradcheck(
     return True
 
 
-from .tensor import Tensor  # noqa: E402  (tensor.py builds its operators on Function)
+from .tensor import Tensor

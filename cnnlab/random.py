@@ -11,7 +11,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state"]
+__all__ = [
+    "Generator",
+    "default_generator",
+    "get_rng_state",
+    "initial_seed",
+    "manual_seed",
+    "seed",
+    "set_rng_state",
+]
 
 
 class Generator:
@@ -25,13 +33,16 @@ class Generator:
     """
 
     def __init__(self, seed: int | None = None) -> None:
-        self._seed = int(np.random.SeedSequence().entropy % 2**63) if seed is None else int(seed)
-        self.numpy = np.random.default_rng(self._seed)
+        self.manual_seed(int(np.random.SeedSequence().entropy % 2**63) if seed is None else seed)
 
     def manual_seed(self, seed: int) -> Generator:
+        """Reset to the stream of ``seed``; negative seeds wrap to 2**64 + seed, as in PyTorch."""
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
             raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__}")
-        self._seed = int(seed)
+        seed = int(seed)
+        if not -(2**63) <= seed < 2**64:
+            raise ValueError(f"manual_seed: seed must be in [-2**63, 2**64), got {seed}")
+        self._seed = seed % 2**64
         self.numpy = np.random.default_rng(self._seed)
         return self
 
@@ -49,10 +60,17 @@ class Generator:
 
     def set_state(self, state: dict[str, Any]) -> None:
         if not isinstance(state, dict) or "bit_generator" not in state:
-            raise ValueError("set_state: expected a dictionary from get_state(), with a 'bit_generator' entry")
-        self._seed = int(state.get("seed", self._seed))
+            raise ValueError(
+                "set_state: expected a dictionary from get_state(), with a 'bit_generator' entry"
+            )
         bit_generator = np.random.PCG64()
-        bit_generator.state = state["bit_generator"]
+        try:
+            bit_generator.state = state["bit_generator"]
+        except (TypeError, ValueError, KeyError) as e:
+            raise ValueError(
+                f"set_state: the 'bit_generator' entry is not a PCG64 state from get_state(): {e}"
+            ) from None
+        self._seed = int(state.get("seed", self._seed))
         self.numpy = np.random.Generator(bit_generator)
 
     def __repr__(self) -> str:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import builtins
 import math
 from collections import namedtuple
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -19,61 +20,62 @@ from .autograd import Function, backward, is_grad_enabled, unbroadcast
 
 __all__ = [
     "Tensor",
-    "tensor",
-    "from_numpy",
-    "as_tensor",
-    "float32",
-    "float64",
-    "float16",
-    "int64",
-    "int32",
-    "uint8",
-    "bool_",
-    "get_default_dtype",
-    "zeros",
-    "ones",
-    "full",
-    "empty",
-    "eye",
-    "rand",
-    "randn",
-    "randint",
-    "arange",
-    "linspace",
-    "zeros_like",
-    "ones_like",
-    "full_like",
-    "rand_like",
-    "randn_like",
-    "cat",
-    "concatenate",
-    "stack",
-    "where",
-    "maximum",
-    "minimum",
-    "matmul",
-    "exp",
-    "log",
-    "sqrt",
     "abs",
-    "tanh",
-    "sigmoid",
-    "clamp",
-    "sum",
-    "mean",
-    "var",
-    "std",
-    "max",
-    "min",
+    "arange",
     "argmax",
     "argmin",
-    "reshape",
+    "as_tensor",
+    "bool_",
+    "cat",
+    "clamp",
+    "concatenate",
+    "empty",
+    "exp",
+    "eye",
     "flatten",
-    "permute",
-    "transpose",
-    "squeeze",
-    "unsqueeze",
+    "float16",
+    "float32",
+    "float64",
+    "from_numpy",
+    "full",
+    "full_like",
+    "get_default_dtype",
+    "int32",
+    "int64",
     "is_tensor",
+    "linspace",
+    "log",
+    "matmul",
+    "max",
+    "maximum",
+    "mean",
+    "min",
+    "minimum",
+    "ones",
+    "ones_like",
+    "permute",
+    "rand",
+    "rand_like",
+    "randint",
+    "randn",
+    "randn_like",
+    "reshape",
+    "result_type",
+    "sigmoid",
+    "sqrt",
+    "squeeze",
+    "stack",
+    "std",
+    "sum",
+    "tanh",
+    "tensor",
+    "transpose",
+    "uint8",
+    "unsqueeze",
+    "var",
+    "where",
+    "zeros",
+    "zeros_like",
 ]
 
 float32 = np.dtype(np.float32)
@@ -112,7 +114,9 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
 def _normalize_dim(dim: int, ndim: int, name: str = "dim") -> int:
     lo, hi = -builtins.max(ndim, 1), builtins.max(ndim, 1) - 1
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool) or not lo <= dim <= hi:
-        raise IndexError(f"{name}: expected an int in the range [{lo}, {hi}], got {dim!r}")
+        raise IndexError(
+            f"{name}: expected an int in the range [{lo}, {hi}] for a tensor with {ndim} dimensions, got {dim!r}"
+        )
     return int(dim) % builtins.max(ndim, 1)
 
 
@@ -121,8 +125,16 @@ def _dims(dim: Any, ndim: int) -> tuple[int, ...] | None:
     if dim is None:
         return None
     if isinstance(dim, (list, tuple)):
-        return tuple(_normalize_dim(d, ndim) for d in dim)
-    return (_normalize_dim(dim, ndim),)
+        if not dim:
+            return None  # dim=() reduces everything, as in PyTorch
+        axes = tuple(_normalize_dim(d, ndim) for d in dim)
+        if len(set(axes)) != len(axes):
+            raise RuntimeError(
+                f"dim: each dimension may appear only once, got {tuple(dim)} for {ndim} dimensions"
+            )
+    else:
+        axes = (_normalize_dim(dim, ndim),)
+    return axes if ndim else ()  # a 0-d tensor has dim 0 / -1 by courtesy, and nothing to reduce
 
 
 def _shape_args(shape: Sequence[Any]) -> tuple[int, ...]:
@@ -147,7 +159,7 @@ class Tensor:
             [6., 8.]])
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_retains_grad", "__weakref__")
+    __slots__ = ("__weakref__", "_ctx", "_requires_grad", "_retains_grad", "data", "grad")
     __array_ufunc__ = None  # NumPy defers to Tensor's reflected operators: ndarray + Tensor -> Tensor
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
@@ -200,7 +212,9 @@ class Tensor:
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
         if not self._requires_grad:
-            raise RuntimeError("retain_grad: can't retain the gradient of a tensor that does not require grad")
+            raise RuntimeError(
+                "retain_grad: can't retain the gradient of a tensor that does not require grad"
+            )
         self._retains_grad = True
 
     def _accumulate_grad(self, g: np.ndarray) -> None:
@@ -262,8 +276,8 @@ class Tensor:
     def device(self) -> str:
         return "cpu"
 
-    @property
     def is_floating_point(self) -> bool:
+        """A method, as in PyTorch (``x.is_floating_point()``)."""
         return self.data.dtype.kind == "f"
 
     def dim(self) -> int:
@@ -293,12 +307,16 @@ class Tensor:
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied), as ``torch.Tensor.numpy``."""
         if self._requires_grad:
-            raise RuntimeError("numpy: can't call numpy() on a tensor that requires grad; use .detach().numpy()")
+            raise RuntimeError(
+                "numpy: can't call numpy() on a tensor that requires grad; use .detach().numpy()"
+            )
         return self.data
 
     def item(self) -> Any:
         if self.data.size != 1:
-            raise ValueError(f"item: only one-element tensors can be converted to a number, got shape {self.shape}")
+            raise ValueError(
+                f"item: only one-element tensors can be converted to a number, got shape {self.shape}"
+            )
         return self.data.reshape(()).item()
 
     def tolist(self) -> Any:
@@ -390,15 +408,47 @@ class Tensor:
     # in-place updates of the data (no graph); used by initialisers and optimisers
 
     def _check_inplace(self, name: str) -> None:
-        if self._requires_grad and self._ctx is None and is_grad_enabled():
+        if self._requires_grad and is_grad_enabled():
+            if self._ctx is None:
+                raise RuntimeError(
+                    f"{name}: a leaf tensor that requires grad is being used in an in-place operation; "
+                    "wrap it in cnnlab.no_grad()"
+                )
             raise RuntimeError(
-                f"{name}: a leaf tensor that requires grad is being used in an in-place operation; "
-                "wrap it in cnnlab.no_grad()"
+                f"{name}: in-place operations on a tensor that is part of the graph ({self._ctx.name}) are not "
+                "recorded; use the out-of-place form (x = x + y) or cnnlab.no_grad()"
             )
+
+    def _inplace(self, name: str, ufunc: Any, other: Any) -> Tensor:
+        """``ufunc(self, other)`` written into this tensor's memory, with PyTorch's shape and dtype rules."""
+        self._check_inplace(name)
+        value = _operand(other, self)
+        if isinstance(value, Tensor):
+            value = value.data
+        try:
+            ufunc(self.data, value, out=self.data, casting="same_kind")
+        except TypeError:
+            dtype = result_type(self, other if isinstance(other, Tensor) else value)
+            if ufunc is np.true_divide and dtype.kind != "f":
+                dtype = float32
+            raise RuntimeError(
+                f"{name}: result type {dtype} can't be cast to the dtype of the tensor being updated, {self.dtype}"
+            ) from None
+        except ValueError as e:
+            shape = np.shape(value)
+            if "read-only" in str(e):
+                raise RuntimeError(
+                    f"{name}: the tensor of shape {self.shape} is read-only (an expanded view?)"
+                ) from None
+            raise RuntimeError(
+                f"{name}: the other operand of shape {shape} does not broadcast to the shape {self.shape} of the "
+                f"tensor being updated in place"
+            ) from None
+        return self
 
     def fill_(self, value: float) -> Tensor:
         self._check_inplace("fill_")
-        self.data[...] = value
+        self.data[...] = value.data if isinstance(value, Tensor) else value
         return self
 
     def zero_(self) -> Tensor:
@@ -406,7 +456,13 @@ class Tensor:
 
     def copy_(self, src: Any) -> Tensor:
         self._check_inplace("copy_")
-        self.data[...] = _as_array(src)
+        src = _as_array(src)
+        try:
+            self.data[...] = src
+        except ValueError:
+            raise RuntimeError(
+                f"copy_: the source of shape {src.shape} does not broadcast to the destination's shape {self.shape}"
+            ) from None
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator: _random.Generator | None = None) -> Tensor:
@@ -424,22 +480,18 @@ class Tensor:
         return self
 
     def add_(self, other: Any, alpha: float = 1) -> Tensor:
-        self._check_inplace("add_")
-        self.data += alpha * _as_array(other) if alpha != 1 else _as_array(other)
-        return self
+        if alpha != 1:
+            other = (other.data if isinstance(other, Tensor) else _as_array(other)) * alpha
+        return self._inplace("add_", np.add, other)
 
     def mul_(self, other: Any) -> Tensor:
-        self._check_inplace("mul_")
-        self.data *= _as_array(other)
-        return self
+        return self._inplace("mul_", np.multiply, other)
 
     def sub_(self, other: Any, alpha: float = 1) -> Tensor:
         return self.add_(other, alpha=-alpha)
 
     def div_(self, other: Any) -> Tensor:
-        self._check_inplace("div_")
-        self.data /= _as_array(other)
-        return self
+        return self._inplace("div_", np.true_divide, other)
 
     def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
         self._check_inplace("clamp_")
@@ -468,48 +520,78 @@ class Tensor:
         return _binary(_Mul, _operand(other, self), self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _binary(_Div, self, _operand(other, self))
+        return _binary(_Div, self, _operand(other, self), floating=True)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _binary(_Div, _operand(other, self), self)
+        return _binary(_Div, _operand(other, self), self, floating=True)
 
     def __pow__(self, other: Any) -> Tensor:
+        other = _operand(other, self)
         if isinstance(other, Tensor):
             return _binary(_Pow, self, other)
-        return _PowScalar.apply(self, exponent=other)
+        x = self
+        if x.data.dtype.kind != "f" and (isinstance(other, float) or x.data.dtype.kind == "b"):
+            x = x.to(result_type(x, other))  # int tensor ** 0.5 is float32, as in PyTorch
+        return _PowScalar.apply(x, exponent=other)
 
     def __rpow__(self, other: Any) -> Tensor:
         return _binary(_Pow, _operand(other, self), self)
 
     def __neg__(self) -> Tensor:
+        if self.data.dtype.kind == "b":
+            raise TypeError("neg: negation, the `-` operator, on a bool tensor is not supported; use `~`")
         return _Neg.apply(self)
 
     def __pos__(self) -> Tensor:
         return self
 
     def __matmul__(self, other: Any) -> Tensor:
-        return _MatMul.apply(self, _operand(other, self))
+        return _matmul(self, _operand(other, self))
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return _MatMul.apply(_operand(other, self), self)
+        return _matmul(_operand(other, self), self)
 
-    def __iadd__(self, other: Any) -> Tensor:
-        return self.__add__(other)
+    # x += y updates x's memory, as in PyTorch (so `p -= lr * p.grad` under no_grad updates the
+    # parameter); while the graph is recorded it is rebound to the out-of-place result instead
+    def _records(self, other: Any) -> bool:
+        return is_grad_enabled() and (
+            self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)
+        )
 
-    def __isub__(self, other: Any) -> Tensor:
-        return self.__sub__(other)
+    def __iadd__(self, other: Any) -> Tensor:  # noqa: PYI034 - rebinds while recording
+        if self._records(other):
+            self._check_leaf_inplace("+=")
+            return self.__add__(other)
+        return self._inplace("+=", np.add, other)
 
-    def __imul__(self, other: Any) -> Tensor:
-        return self.__mul__(other)
+    def __isub__(self, other: Any) -> Tensor:  # noqa: PYI034 - rebinds while recording
+        if self._records(other):
+            self._check_leaf_inplace("-=")
+            return self.__sub__(other)
+        return self._inplace("-=", np.subtract, other)
 
-    def __itruediv__(self, other: Any) -> Tensor:
-        return self.__truediv__(other)
+    def __imul__(self, other: Any) -> Tensor:  # noqa: PYI034 - rebinds while recording
+        if self._records(other):
+            self._check_leaf_inplace("*=")
+            return self.__mul__(other)
+        return self._inplace("*=", np.multiply, other)
+
+    def __itruediv__(self, other: Any) -> Tensor:  # noqa: PYI034 - rebinds while recording
+        if self._records(other):
+            self._check_leaf_inplace("/=")
+            return self.__truediv__(other)
+        return self._inplace("/=", np.true_divide, other)
+
+    def _check_leaf_inplace(self, name: str) -> None:
+        if self._requires_grad and self._ctx is None:
+            self._check_inplace(name)
 
     add = __add__
     sub = __sub__
     mul = __mul__
     div = __truediv__
     matmul = __matmul__
+    true_divide = __truediv__
 
     def pow(self, exponent: Any) -> Tensor:
         return self.__pow__(exponent)
@@ -530,10 +612,10 @@ class Tensor:
     def __ge__(self, other: Any) -> Tensor:
         return self._compare(other, np.greater_equal)
 
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+    def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
         return self._compare(other, np.equal)
 
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+    def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
         return self._compare(other, np.not_equal)
 
     def __invert__(self) -> Tensor:
@@ -568,23 +650,27 @@ class Tensor:
     # ----------------------------------------------------------------------------------------------
     # elementwise functions
 
+    def _floating(self) -> Tensor:
+        # functions with real outputs turn integer and bool tensors into float32, as in PyTorch
+        return self if self.data.dtype.kind == "f" else self.to(float32)
+
     def exp(self) -> Tensor:
-        return _Exp.apply(self)
+        return _Exp.apply(self._floating())
 
     def log(self) -> Tensor:
-        return _Log.apply(self)
+        return _Log.apply(self._floating())
 
     def sqrt(self) -> Tensor:
-        return _Sqrt.apply(self)
+        return _Sqrt.apply(self._floating())
 
     def abs(self) -> Tensor:
         return _Abs.apply(self)
 
     def tanh(self) -> Tensor:
-        return _Tanh.apply(self)
+        return _Tanh.apply(self._floating())
 
     def sigmoid(self) -> Tensor:
-        return _Sigmoid.apply(self)
+        return _Sigmoid.apply(self._floating())
 
     def relu(self) -> Tensor:
         return _Relu.apply(self)
@@ -595,7 +681,19 @@ class Tensor:
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
-        return _Clamp.apply(self, lo=min, hi=max)
+        bounds = []
+        for name, bound in (("min", min), ("max", max)):
+            if bound is not None and not isinstance(bound, Tensor):
+                bound = _operand(bound, self)
+            if isinstance(bound, Tensor) and bound.shape != self.shape:
+                _check_broadcast(f"clamp: input and {name}", self.shape, bound.shape)
+            bounds.append(bound)
+        x = self
+        dtype = result_type(self, *bounds)
+        if dtype != x.dtype:
+            x = x.to(dtype)
+        bounds = [b.to(dtype) if isinstance(b, Tensor) and b.dtype != dtype else b for b in bounds]
+        return _Clamp.apply(x, *bounds)
 
     clip = clamp
 
@@ -627,12 +725,21 @@ class Tensor:
     def std(
         self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: Any = None
     ) -> Tensor:
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        if correction is None:
+            correction = 1 if unbiased is None or unbiased else 0
+        return _Std.apply(self, axes=_dims(dim, self.ndim), correction=correction, keepdim=keepdim)
 
     def _extreme(self, dim: Any, keepdim: bool, largest: bool) -> Any:
         if dim is None:
             return _AllReduceExtreme.apply(self, largest=largest)
         d = _normalize_dim(dim, self.ndim)
+        if self.data.size == 0:
+            raise IndexError(
+                f"{'max' if largest else 'min'}: cannot reduce over dim {dim} of an empty tensor of shape {self.shape}"
+            )
+        if self.ndim == 0:
+            values, indices = self.reshape(1)._extreme(0, False, largest)
+            return ReturnTypes(values, indices)
         index = self.data.argmax(axis=d) if largest else self.data.argmin(axis=d)
         values = _GatherAlong.apply(self, index=np.expand_dims(index, d), axis=d)
         if not keepdim:
@@ -662,12 +769,16 @@ class Tensor:
         if dim is None:
             return Tensor._make(np.asarray(self.data.argmax(), dtype=np.int64), None)
         d = _normalize_dim(dim, self.ndim)
+        if self.ndim == 0:
+            return Tensor._make(np.zeros((), dtype=np.int64), None)
         return Tensor._make(self.data.argmax(axis=d, keepdims=keepdim).astype(np.int64), None)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         if dim is None:
             return Tensor._make(np.asarray(self.data.argmin(), dtype=np.int64), None)
         d = _normalize_dim(dim, self.ndim)
+        if self.ndim == 0:
+            return Tensor._make(np.zeros((), dtype=np.int64), None)
         return Tensor._make(self.data.argmin(axis=d, keepdims=keepdim).astype(np.int64), None)
 
     # ----------------------------------------------------------------------------------------------
@@ -675,14 +786,14 @@ class Tensor:
 
     def reshape(self, *shape: Any) -> Tensor:
         shape = _shape_args(shape)
-        known = math.prod(s for s in shape if s != -1)
-        unknown = shape.count(-1)
-        valid = all(s >= -1 for s in shape) and (
-            known == self.numel() if unknown == 0 else unknown == 1 and known > 0 and self.numel() % known == 0
-        )
-        if not valid:
-            raise RuntimeError(f"reshape: shape {list(shape)} is invalid for input of size {self.numel()}")
-        return _Reshape.apply(self, shape=shape)
+        try:
+            if -1 > builtins.min(shape, default=0):  # NumPy would read any negative size as -1
+                raise ValueError
+            return _Reshape.apply(self, shape=shape)  # NumPy checks the rest; we only reword its message
+        except ValueError:
+            raise RuntimeError(
+                f"reshape: shape {list(shape)} is invalid for input of size {self.numel()}"
+            ) from None
 
     def view(self, *shape: Any) -> Tensor:
         return self.reshape(*shape)
@@ -708,9 +819,16 @@ class Tensor:
 
     def permute(self, *dims: Any) -> Tensor:
         dims = _shape_args(dims)
-        if sorted(d % builtins.max(self.ndim, 1) for d in dims) != list(range(self.ndim)) or len(dims) != self.ndim:
-            raise RuntimeError(f"permute: dims {list(dims)} is not a permutation of the {self.ndim} dimensions")
-        return _Permute.apply(self, dims=tuple(d % self.ndim for d in dims))
+        if len(dims) != self.ndim:
+            raise RuntimeError(
+                f"permute: dims {list(dims)} must name each of the {self.ndim} dimensions of shape {self.shape} once"
+            )
+        axes = tuple(_normalize_dim(d, self.ndim, "permute") for d in dims)
+        if sorted(axes) != list(range(self.ndim)):
+            raise RuntimeError(
+                f"permute: dims {list(dims)} is not a permutation of the {self.ndim} dimensions"
+            )
+        return _Permute.apply(self, dims=axes)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         d0, d1 = _normalize_dim(dim0, self.ndim, "dim0"), _normalize_dim(dim1, self.ndim, "dim1")
@@ -726,7 +844,7 @@ class Tensor:
         return self if self.ndim < 2 else self.transpose(0, 1)
 
     @property
-    def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
+    def T(self) -> Tensor:
         return _Permute.apply(self, dims=tuple(reversed(range(self.ndim))))
 
     def squeeze(self, dim: Any = None) -> Tensor:
@@ -748,9 +866,12 @@ class Tensor:
                 f"expand: the number of sizes ({len(sizes)}) must be at least the number of dimensions ({self.ndim})"
             )
         lead = len(sizes) - self.ndim
-        shape = tuple(
-            self.shape[i - lead] if (s == -1 and i >= lead) else s for i, s in enumerate(sizes)
-        )
+        shape = tuple(self.shape[i - lead] if (s == -1 and i >= lead) else s for i, s in enumerate(sizes))
+        if builtins.any(s < 0 for s in shape):
+            raise RuntimeError(
+                f"expand: sizes {list(sizes)} must be non-negative (-1 keeps an existing dimension, and only for "
+                f"the last {self.ndim} of them); tensor of shape {self.shape}"
+            )
         for i in range(self.ndim):
             if self.shape[i] != 1 and self.shape[i] != shape[lead + i]:
                 raise RuntimeError(
@@ -770,15 +891,25 @@ class Tensor:
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
         d = _normalize_dim(dim, self.ndim)
-        size = -(-self.shape[d] // chunks)
+        if not isinstance(chunks, (int, np.integer)) or chunks <= 0:
+            raise RuntimeError(f"chunk: chunks must be a positive int, got {chunks!r}")
+        size = builtins.max(-(-self.shape[d] // chunks), 1)
         return self.split(size, d)
 
     def split(self, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
         d = _normalize_dim(dim, self.ndim)
         n = self.shape[d]
-        sizes = [split_size] * (n // split_size) + ([n % split_size] if n % split_size else []) if isinstance(
-            split_size, int
-        ) else list(split_size)
+        if isinstance(split_size, (int, np.integer)):
+            if split_size <= 0:
+                raise RuntimeError(f"split: split_size must be a positive int, got {split_size}")
+            sizes = [split_size] * (n // split_size) + ([n % split_size] if n % split_size else [])
+        else:
+            sizes = list(split_size)
+            if builtins.sum(sizes) != n or builtins.min(sizes, default=0) < 0:
+                raise RuntimeError(
+                    f"split: sizes {sizes} must be non-negative and sum to {n}, the size of dimension {d} of the "
+                    f"tensor of shape {self.shape}"
+                )
         out, start = [], 0
         for s in sizes:
             index = (slice(None),) * d + (slice(start, start + s),)
@@ -790,7 +921,17 @@ class Tensor:
     # indexing
 
     def __getitem__(self, index: Any) -> Tensor:
-        return _Index.apply(self, index=_index_arrays(index))
+        try:
+            return _Index.apply(self, index=_index_arrays(index))
+        except IndexError as e:
+            raise IndexError(
+                f"index: {e} (indexing a tensor of shape {self.shape} with {_describe(index)})"
+            ) from None
+
+    def __iter__(self) -> Any:
+        if self.ndim == 0:
+            raise TypeError("iter: iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
 
     def __setitem__(self, index: Any, value: Any) -> None:
         if self._requires_grad and is_grad_enabled():
@@ -798,11 +939,41 @@ class Tensor:
                 "setitem: in-place assignment into a tensor that requires grad is not recorded; "
                 "build a new tensor (cnnlab.where, cnnlab.cat) or use cnnlab.no_grad()"
             )
-        self.data[_index_arrays(index)] = _as_array(value)
+        value = _as_array(value)
+        try:
+            self.data[_index_arrays(index)] = value
+        except (IndexError, ValueError) as e:
+            raise type(e)(
+                f"setitem: {e} (assigning a value of shape {value.shape} into a tensor of shape {self.shape} "
+                f"at {_describe(index)})"
+            ) from None
 
     def gather(self, dim: int, index: Any) -> Tensor:
+        """``out[i][j] = self[i][index[i][j]]`` along ``dim`` (for dim=1); the output has index's shape."""
         d = _normalize_dim(dim, self.ndim)
-        return _GatherAlong.apply(self, index=_as_array(index), axis=d)
+        index = _as_array(index)
+        if index.dtype.kind not in "iu":
+            raise TypeError(f"gather: expected an integer index, got dtype {index.dtype}")
+        if index.ndim != self.ndim:
+            raise RuntimeError(
+                f"gather: index must have as many dimensions as the input; got index of shape {index.shape} "
+                f"for input of shape {self.shape}"
+            )
+        if any(i != d and m > n for i, (m, n) in enumerate(zip(index.shape, self.shape))):
+            raise RuntimeError(
+                f"gather: index of shape {index.shape} is larger than the input of shape {self.shape} "
+                f"outside dimension {d}"
+            )
+        if index.size and (index.min() < 0 or index.max() >= self.shape[d]):
+            raise IndexError(
+                f"gather: index out of range [0, {self.shape[d] - 1}] for dimension {d} of the "
+                f"input of shape {self.shape}; got values from {index.min()} to {index.max()}"
+            )
+        x = self
+        if any(i != d and m != n for i, (m, n) in enumerate(zip(index.shape, self.shape))):
+            # PyTorch reads only the leading part of the other dimensions
+            x = self[tuple(slice(None) if i == d else slice(0, m) for i, m in enumerate(index.shape))]
+        return _GatherAlong.apply(x, index=index, axis=d)
 
     def masked_fill(self, mask: Any, value: float) -> Tensor:
         return where(mask, Tensor._make(np.asarray(value, dtype=self.dtype), None), self)
@@ -815,25 +986,137 @@ def _operand(other: Any, like: Tensor) -> Any:
         return other
     if isinstance(other, (int, float, bool)) and not isinstance(other, np.generic):
         return other
-    array = np.asarray(other)
+    if isinstance(other, np.ndarray):
+        array = other
+    else:
+        try:
+            array = _as_array(other)  # lists of Python floats become float32, as in PyTorch
+        except TypeError:
+            raise TypeError(
+                f"unsupported operand: expected a tensor, a number or an array, got {type(other).__name__}"
+            ) from None
     if array.ndim == 0 and array.dtype.kind in "fiub":
         # a NumPy scalar: take its value, not its dtype (np.float64(2) * float32 stays float32)
         return array.item()
+    if array.dtype.kind not in "fiub":
+        raise TypeError(f"unsupported operand: expected numbers, got an array of dtype {array.dtype}")
     return Tensor._make(array, None)
 
 
-def _binary(op: type[Function], a: Any, b: Any) -> Tensor:
-    """Apply a broadcasting binary op, refusing shapes that don't broadcast with PyTorch's message."""
-    sa, sb = np.shape(a.data if isinstance(a, Tensor) else a), np.shape(b.data if isinstance(b, Tensor) else b)
-    if sa != sb:
-        for i in range(1, builtins.min(len(sa), len(sb)) + 1):
-            if sa[-i] != sb[-i] and sa[-i] != 1 and sb[-i] != 1:
-                name = op.__name__.lstrip("_").lower()
-                raise RuntimeError(
-                    f"{name}: the size of tensor a ({sa[-i]}) must match the size of tensor b ({sb[-i]}) at "
-                    f"non-singleton dimension {builtins.max(len(sa), len(sb)) - i}; shapes {sa} and {sb}"
-                )
+# PyTorch's type promotion: a category (bool < integer < floating) outranks width, and dimensioned
+# tensors outrank 0-d tensors, which outrank Python numbers, within a category. So float32 + int64 is
+# float32, float32 + 0-d float64 is float32, int64 + 2.5 is float32 (the default dtype).
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def _promote(a: np.dtype, b: np.dtype) -> np.dtype:
+    """torch.promote_types: the higher category wins outright, the same category widens."""
+    if a == b:
+        return a
+    ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
+    if ca != cb:
+        return a if ca > cb else b
+    return np.promote_types(a, b)
+
+
+def _combine(higher: np.dtype | None, lower: np.dtype | None) -> np.dtype | None:
+    """Fold a lower-priority operand's dtype in: it matters only when it is of a higher category."""
+    if higher is None:
+        return lower
+    if lower is None or higher.kind == "f":
+        return higher
+    if higher.kind == "b" or lower.kind == "f":
+        return _promote(higher, lower)
+    return higher
+
+
+def _scalar_dtype(value: Any) -> np.dtype:
+    return bool_ if isinstance(value, bool) else int64 if isinstance(value, int) else float32
+
+
+def result_type(*operands: Any) -> np.dtype:
+    """The dtype PyTorch gives an operation on ``operands`` (tensors, arrays and Python numbers).
+
+    >>> result_type(tensor([1, 2]), 2.5)
+    dtype('float32')
+    >>> result_type(ones(3), tensor(1.0, dtype=float64))
+    dtype('float32')
+    """
+    dims = zeros = scalars = None
+    for x in operands:
+        if isinstance(x, (Tensor, np.ndarray)):
+            dt = x.dtype
+            if x.ndim:
+                dims = dt if dims is None else _promote(dims, dt)
+            else:
+                zeros = dt if zeros is None else _promote(zeros, dt)
+        elif x is not None:
+            dt = _scalar_dtype(x)
+            scalars = dt if scalars is None else _promote(scalars, dt)
+    return _combine(dims, _combine(zeros, scalars))
+
+
+def _check_broadcast(name: str, *shapes: tuple[int, ...]) -> None:
+    """Raise PyTorch's message, naming the shapes, when ``shapes`` don't broadcast together."""
+    ndim = builtins.max(len(s) for s in shapes)
+    for i in range(1, ndim + 1):
+        sizes = {s[-i] for s in shapes if len(s) >= i} - {1}
+        if len(sizes) > 1:
+            a, b = sorted(sizes)[:2]
+            raise RuntimeError(
+                f"{name}: the size of tensor a ({a}) must match the size of tensor b ({b}) at "
+                f"non-singleton dimension {ndim - i}; got shapes {', '.join(str(tuple(s)) for s in shapes)}"
+            )
+
+
+def _binary(op: type[Function], a: Any, b: Any, floating: bool = False) -> Tensor:
+    """Apply a broadcasting binary op after PyTorch's type promotion, refusing shapes that don't
+    broadcast with PyTorch's message. ``floating`` ops (true division) turn integers into float32."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        if a.data.dtype != b.data.dtype or (floating and a.data.dtype.kind != "f"):
+            a, b = _cast_operands(a, b, floating)
+        if a.data.shape != b.data.shape:
+            _check_broadcast(op.__name__.lstrip("_").lower(), a.data.shape, b.data.shape)
+    else:
+        t = a if isinstance(a, Tensor) else b
+        # a Python number changes the dtype only when it is of a higher category (int tensor + 2.5)
+        if t.data.dtype.kind != "f" and (
+            floating or not isinstance(a if t is b else b, int) or t.data.dtype.kind == "b"
+        ):
+            a, b = _cast_operands(a, b, floating)
     return op.apply(a, b)
+
+
+def _cast_operands(a: Any, b: Any, floating: bool) -> tuple[Any, Any]:
+    dtype = result_type(a, b)
+    if floating and dtype.kind != "f":
+        dtype = float32
+    if isinstance(a, Tensor) and a.data.dtype != dtype:
+        a = _Cast.apply(a, dtype=dtype)
+    if isinstance(b, Tensor) and b.data.dtype != dtype:
+        b = _Cast.apply(b, dtype=dtype)
+    return a, b
+
+
+def _matmul(a: Any, b: Any) -> Tensor:
+    """Check the shapes as PyTorch does (naming both), then multiply."""
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor) or a.ndim == 0 or b.ndim == 0:
+        shapes = [x.shape if isinstance(x, Tensor) else type(x).__name__ for x in (a, b)]
+        raise RuntimeError(
+            f"matmul: both arguments need to be at least 1-D tensors, got {shapes[0]} and {shapes[1]}"
+        )
+    sa, sb = a.shape, b.shape
+    k_a, k_b = sa[-1], sb[-2] if b.ndim > 1 else sb[0]
+    if k_a != k_b:
+        raise RuntimeError(
+            f"matmul: shapes {sa} and {sb} cannot be multiplied (the last dimension of the first, {k_a}, "
+            f"must equal the {'second-to-last' if b.ndim > 1 else 'only'} dimension of the second, {k_b})"
+        )
+    if a.ndim > 2 or b.ndim > 2:
+        _check_broadcast("matmul: batch dimensions", sa[:-2], sb[:-2])
+    if a.dtype != b.dtype:
+        a, b = _cast_operands(a, b, floating=False)
+    return _MatMul.apply(a, b)
 
 
 def _index_arrays(index: Any) -> Any:
@@ -843,6 +1126,20 @@ def _index_arrays(index: Any) -> Any:
     if isinstance(index, tuple):
         return tuple(i.data if isinstance(i, Tensor) else i for i in index)
     return index
+
+
+def _describe(index: Any) -> str:
+    """A short description of an index for error messages: arrays by shape and dtype."""
+    items = index if isinstance(index, tuple) else (index,)
+    parts = []
+    for i in items:
+        if isinstance(i, (Tensor, np.ndarray)):
+            parts.append(
+                f"<{'tensor' if isinstance(i, Tensor) else 'array'} of shape {i.shape}, dtype {i.dtype}>"
+            )
+        else:
+            parts.append(repr(i))
+    return "[" + ", ".join(parts) + "]"
 
 
 def _is_basic(index: Any) -> bool:
@@ -925,7 +1222,8 @@ class _PowScalar(Function):
     def backward(self, grad):
         if self.p == 0:
             return np.zeros_like(grad)
-        return grad * self.p * self.x ** (self.p - 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return grad * self.p * self.x ** (self.p - 1)
 
 
 class _Pow(Function):
@@ -937,7 +1235,9 @@ class _Pow(Function):
     def backward(self, grad):
         ga = gb = None
         if self.needs_input_grad[0]:
-            ga = grad * self.b * np.power(self.a, self.b - 1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                # PyTorch takes 0 where the exponent is 0 (not 0 * inf at a == 0)
+                ga = np.where(self.b == 0, 0, grad * self.b * np.power(self.a, self.b - 1))
         if self.needs_input_grad[1]:
             with np.errstate(divide="ignore", invalid="ignore"):
                 # d(a^b)/db = a^b log a; PyTorch takes 0 where a == 0 and b >= 0
@@ -952,6 +1252,10 @@ class _MatMul(Function):
 
     def backward(self, grad):
         a, b = self.a, self.b
+        if a.ndim == 1 and b.ndim == 1:  # a dot product: grad is 0-d
+            return grad * b if self.needs_input_grad[0] else None, grad * a if self.needs_input_grad[
+                1
+            ] else None
         # promote vectors to matrices, as matmul does, then undo it
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
@@ -1042,18 +1346,30 @@ class _Relu(Function):
 
 
 class _Clamp(Function):
+    """Bounds are numbers, None or (differentiable) tensors. As in PyTorch, the input keeps the gradient
+    at the boundaries, and when min > max the output is max."""
+
     def forward(self, x, lo, hi):
-        lo = lo.data if isinstance(lo, Tensor) else lo
-        hi = hi.data if isinstance(hi, Tensor) else hi
-        self.mask = np.ones(x.shape, dtype=bool)
-        if lo is not None:
-            self.mask &= x >= lo
-        if hi is not None:
-            self.mask &= x <= hi
+        self.x, self.lo, self.hi = x, lo, hi
         return np.clip(x, lo, hi).astype(x.dtype, copy=False)
 
     def backward(self, grad):
-        return grad * self.mask
+        x, lo, hi = self.x, self.lo, self.hi
+        zero = grad.dtype.type(0)
+        inside = True
+        if lo is not None:
+            inside = inside & (x >= lo)
+        if hi is not None:
+            inside = inside & (x <= hi)
+        gx = np.where(inside, grad, zero)
+        glo = ghi = None
+        if self.needs_input_grad[1]:
+            below = x < lo if hi is None else (x < lo) & (lo < hi)
+            glo = np.where(below, grad, zero)
+        if self.needs_input_grad[2]:
+            above = x > hi if lo is None else (x > hi) | (hi < lo)
+            ghi = np.where(above, grad, zero)
+        return gx, glo, ghi
 
 
 class _Maximum(Function):
@@ -1125,7 +1441,9 @@ class _Var(Function):
         self.denominator = builtins.max(count - correction, 0)
         self.centered = x - x.mean(axis=axes, keepdims=True)
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = (self.centered * self.centered).sum(axis=axes, keepdims=keepdim) / x.dtype.type(self.denominator)
+            out = (self.centered * self.centered).sum(axis=axes, keepdims=keepdim) / x.dtype.type(
+                self.denominator
+            )
         return np.asarray(out, dtype=x.dtype)
 
     def backward(self, grad):
@@ -1134,12 +1452,27 @@ class _Var(Function):
             return g * self.centered * grad.dtype.type(2.0 / self.denominator if self.denominator else np.inf)
 
 
+class _Std(_Var):
+    def forward(self, x, axes, correction, keepdim):
+        self.out = np.sqrt(super().forward(x, axes, correction, keepdim))
+        return self.out
+
+    def backward(self, grad):
+        # PyTorch takes 0 where std is 0 (a constant input), not 0 * inf
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = np.where(self.out == 0, grad.dtype.type(0), grad / (2 * self.out))
+        return super().backward(g)
+
+
 class _AllReduceExtreme(Function):
     """max() / min() of all elements; ties share the gradient evenly, as in PyTorch."""
 
     def forward(self, x, largest):
         if x.size == 0:
-            raise RuntimeError("max(): expected a non-empty tensor (reduction over zero elements)")
+            name = "max" if largest else "min"
+            raise RuntimeError(
+                f"{name}: expected a non-empty tensor, got shape {x.shape} (reduction over zero elements)"
+            )
         out = x.max() if largest else x.min()
         self.mask = (x == out) | (np.isnan(x) & np.isnan(out))
         return np.asarray(out)
@@ -1278,6 +1611,8 @@ def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor that shares the array's memory and keeps its dtype."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected np.ndarray, got {type(array).__name__}")
+    if array.dtype.kind not in "fiub":
+        raise TypeError(f"from_numpy: expected an array of numbers, got dtype {array.dtype}")
     return Tensor._make(array, None)
 
 
@@ -1320,14 +1655,18 @@ def randn(*size: Any, dtype: Any = None, requires_grad: bool = False, generator:
     return _factory(rng.standard_normal(_shape_args(size)), dtype, requires_grad)
 
 
-def randint(low: int, high: int | None = None, size: Sequence[int] = (), generator: Any = None, dtype: Any = None) -> Tensor:
+def randint(
+    low: int, high: int | None = None, size: Sequence[int] = (), generator: Any = None, dtype: Any = None
+) -> Tensor:
     if high is None:
         low, high = 0, low
     rng = (generator or _random.default_generator).numpy
     return Tensor._make(rng.integers(low, high, size=tuple(size)).astype(dtype or int64), None)
 
 
-def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def arange(
+    start: float, end: float | None = None, step: float = 1, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
     if end is None:
         start, end = 0, start
     if step == 0:
@@ -1375,8 +1714,15 @@ def _tensors(tensors: Iterable[Any], name: str) -> list[Tensor]:
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors along an existing dimension."""
+    """Join tensors along an existing dimension.
+
+    >>> cat([zeros(2, 3), ones(1, 3)]).shape
+    (3, 3)
+    """
     tensors = _tensors(tensors, "cat")
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated")
     d = _normalize_dim(dim, tensors[0].ndim)
     first = tensors[0].shape
     for i, t in enumerate(tensors):
@@ -1385,7 +1731,17 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 f"cat: sizes of tensors must match except in dimension {d}; tensor 0 has shape {first}, "
                 f"tensor {i} has shape {t.shape}"
             )
-    return _Cat.apply(*tensors, axis=d)
+    return _Cat.apply(*_same_dtype(tensors), axis=d)
+
+
+def _same_dtype(tensors: list[Tensor]) -> list[Tensor]:
+    """Cast a list of tensors to their promoted dtype (PyTorch's rule for cat and stack)."""
+    dtype = tensors[0].dtype
+    if all(t.dtype == dtype for t in tensors):
+        return tensors
+    for t in tensors[1:]:
+        dtype = _promote(dtype, t.dtype)
+    return [t if t.dtype == dtype else t.to(dtype) for t in tensors]
 
 
 concatenate = cat
@@ -1400,16 +1756,20 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 f"stack: expects each tensor to be equal size, but got {tensors[0].shape} at entry 0 "
                 f"and {t.shape} at entry {i}"
             )
-    return _Stack.apply(*tensors, axis=_normalize_dim(dim, tensors[0].ndim + 1))
+    return _Stack.apply(*_same_dtype(tensors), axis=_normalize_dim(dim, tensors[0].ndim + 1))
 
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:
     """Elements of ``input`` where ``condition`` holds, else of ``other``."""
     cond = _as_array(condition).astype(bool, copy=False)
-    a = input if isinstance(input, Tensor) else Tensor._make(np.asarray(input), None)
-    b = other if isinstance(other, Tensor) else Tensor._make(np.asarray(other, dtype=a.dtype), None)
-    if not isinstance(input, Tensor):
-        a = Tensor._make(np.asarray(input, dtype=b.dtype), None)
+    a, b = _operand(input, None), _operand(other, None)
+    dtype = result_type(a, b)  # where(mask, x, 0.0) keeps x's dtype
+    a, b = (
+        x.to(dtype) if isinstance(x, Tensor) else Tensor._make(np.asarray(x, dtype=dtype), None)
+        for x in (a, b)
+    )
+    if not cond.shape == a.shape == b.shape:
+        _check_broadcast("where: condition, input and other", cond.shape, a.shape, b.shape)
     return _Where.apply(a, b, condition=cond)
 
 
@@ -1422,7 +1782,8 @@ def minimum(input: Tensor, other: Any) -> Tensor:
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
-    return input @ other
+    """Matrix product with PyTorch's rules for 1-D operands and broadcast batch dimensions."""
+    return _matmul(_operand(input, None), _operand(other, None))
 
 
 def _method(name: str) -> Any:
