@@ -1,0 +1,8 @@
+"""``python -m cnnlab``: the command line (see :mod:`cnnlab.cli`)."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
