@@ -1339,7 +1339,7 @@ class _Sigmoid(Function):
 class _Relu(Function):
     def forward(self, x):
         self.mask = x > 0
-        return np.where(self.mask, x, x.dtype.type(0))
+        return np.maximum(x, x.dtype.type(0))  # NaN stays NaN, as in PyTorch
 
     def backward(self, grad):
         return grad * self.mask

@@ -101,8 +101,8 @@ class LeakyReLU(Module):
     Shape: (*) -> (*).
 
     >>> import cnnlab
-    >>> LeakyReLU(0.1)(cnnlab.tensor([-2.0, 3.0])).tolist()
-    [-0.2, 3.0]
+    >>> LeakyReLU(0.5)(cnnlab.tensor([-2.0, 3.0])).tolist()
+    [-1.0, 3.0]
     """
 
     def __init__(self, negative_slope: float = 1e-2, inplace: bool = False) -> None:
