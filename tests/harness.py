@@ -106,7 +106,8 @@ def check_gradients(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 
                     rtol: float = 1e-4) -> None:
     """Finite-difference check in float64 of every floating input of ``fn``."""
     tensors = [
-        cnnlab.Tensor(x.astype(np.float64), requires_grad=True) if isinstance(x, np.ndarray) and x.dtype.kind == "f"
+        (cnnlab.Tensor(x.astype(np.float64), requires_grad=True) if x.dtype.kind == "f" else cnnlab.tensor(x))
+        if isinstance(x, np.ndarray)
         else x
         for x in inputs
     ]
