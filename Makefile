@@ -27,7 +27,7 @@ test: $(TEST_STAMP)
 	$(PY) -m pytest -n 2
 
 bench: $(TEST_STAMP)
-	$(PY) benchmarks/bench_conv.py
+	$(PY) benchmarks/bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info runs/demo

@@ -62,10 +62,16 @@ def windows(xp: np.ndarray, kernel: Sequence[int], stride: Sequence[int], dilati
     return as_strided(xp, shape=shape, strides=strides, writeable=False)
 
 
-def im2col(xp: np.ndarray, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int]) -> np.ndarray:
-    """The column matrix (N, C·K, L) of a padded input: column l holds the window of output position l."""
+def im2col(xp: np.ndarray, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int],
+           out_sizes: Sequence[int] | None = None) -> np.ndarray:
+    """The column matrix (N, C·K, L) of a padded input: column l holds the window of output position l.
+
+    ``out_sizes`` keeps only the first windows along each axis (the others would need more padding).
+    """
     nd = len(kernel)
     win = windows(xp, kernel, stride, dilation)  # (N, C, *O, *K)
+    if out_sizes is not None:
+        win = win[(slice(None), slice(None)) + tuple(slice(0, o) for o in out_sizes)]
     N, C = xp.shape[:2]
     order = (0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))  # (N, C, *K, *O)
     return np.ascontiguousarray(win.transpose(order)).reshape(N, C * math.prod(kernel), -1)
@@ -105,10 +111,13 @@ def col2im(
     return image
 
 
-def pad_zeros(x: np.ndarray, pads: Pads) -> np.ndarray:
+def pad_spatial(x: np.ndarray, pads: Pads, value: float = 0.0) -> np.ndarray:
+    """``x`` (N, C, *S) with ``value`` added around its spatial dims (one allocation and one copy)."""
     if not any(b or a for b, a in pads):
         return x
-    return np.pad(x, ((0, 0), (0, 0)) + tuple(pads))
+    out = np.full(x.shape[:2] + tuple(n + b + a for n, (b, a) in zip(x.shape[2:], pads)), value, dtype=x.dtype)
+    out[(slice(None), slice(None)) + tuple(slice(b, b + n) for n, (b, _) in zip(x.shape[2:], pads))] = x
+    return out
 
 
 def crop(x: np.ndarray, pads: Pads, spatial: Sequence[int]) -> np.ndarray:
@@ -117,16 +126,23 @@ def crop(x: np.ndarray, pads: Pads, spatial: Sequence[int]) -> np.ndarray:
 
 
 def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups: int) -> np.ndarray:
-    """Cross-correlation (what deep learning calls convolution): (N, C, *S) * (OC, C/g, *K) -> (N, OC, *O)."""
-    N = x.shape[0]
+    """Cross-correlation (what deep learning calls convolution): (N, C, *S) * (OC, C/g, *K) -> (N, OC, *O).
+
+    The weights (G, OC/g, C/g·K) multiply each sample's column matrix (N, G, C/g·K, L): one stacked
+    matrix product, whose result is already in (N, OC, L) order, so nothing is transposed afterwards.
+    """
+    N, C = x.shape[:2]
     OC, kernel = w.shape[0], w.shape[2:]
     out_sizes = tuple(
         output_size(n, k, s, b, a, d) for n, k, s, (b, a), d in zip(x.shape[2:], kernel, stride, pads, dilation)
     )
-    cols = im2col_grouped(pad_zeros(x, pads), kernel, stride, dilation, groups, out_sizes)  # (G, C/g·K, N·L)
-    out = w.reshape(groups, OC // groups, -1) @ cols  # (G, OC/g, N·L): one GEMM per group
-    out = out.reshape(OC, N, -1).transpose(1, 0, 2)  # (N, OC, L)
-    return np.ascontiguousarray(out).reshape((N, OC) + out_sizes)
+    cols = im2col(pad_spatial(x, pads), kernel, stride, dilation, out_sizes)  # (N, C·K, L)
+    if groups == 1:
+        out = w.reshape(OC, -1) @ cols  # (N, OC, L)
+    else:
+        cols = cols.reshape(N, groups, -1, cols.shape[-1])
+        out = w.reshape(groups, OC // groups, -1) @ cols  # (N, G, OC/g, L)
+    return out.reshape((N, OC) + out_sizes)
 
 
 def convolve_transpose(y: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups: int, spatial) -> np.ndarray:
@@ -138,7 +154,13 @@ def convolve_transpose(y: np.ndarray, w: np.ndarray, stride, pads: Pads, dilatio
     N, C_in = y.shape[:2]
     kernel = w.shape[2:]
     OCg = w.shape[1]
-    if all(s == 1 for s in stride):
+    L = math.prod(y.shape[2:])
+    # Two ways to the same numbers; take the one that moves less memory. The full convolution copies
+    # a column matrix of C_in·K per output pixel; W^T·y makes OC·K columns per input pixel and then
+    # adds them back in K strided passes (counted twice). Expanding layers (OC < C_in) favour col2im.
+    flip_cost = C_in * math.prod(spatial)
+    col2im_cost = 2 * groups * OCg * L
+    if all(s == 1 for s in stride) and flip_cost <= col2im_cost:
         # the textbook form: a full convolution of y with the flipped, transposed kernel, where y is
         # padded by d(k-1) - p on each side (cropped where that is negative)
         flipped = w.reshape((groups, C_in // groups, OCg) + tuple(kernel)).swapaxes(1, 2)
@@ -147,7 +169,6 @@ def convolve_transpose(y: np.ndarray, w: np.ndarray, stride, pads: Pads, dilatio
         y = y[(slice(None), slice(None)) + tuple(slice(max(-b, 0), n - max(-a, 0)) for (b, a), n in zip(full, y.shape[2:]))]
         full = tuple((max(b, 0), max(a, 0)) for b, a in full)
         return convolve(y, np.ascontiguousarray(flipped), stride, full, dilation, groups)
-    L = math.prod(y.shape[2:])
     wt = w.reshape(groups, C_in // groups, OCg * math.prod(kernel)).transpose(0, 2, 1)  # (G, OC/g·K, C_in/g)
     cols = wt @ y.reshape(N, groups, C_in // groups, L)  # (N, G, OC/g·K, L)
     cols = cols.reshape((N, groups * OCg) + tuple(kernel) + y.shape[2:])
@@ -163,7 +184,7 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
     """
     N, C = x.shape[:2]
     D = dy.shape[1]
-    cols = im2col_grouped(pad_zeros(x, pads), kernel, stride, dilation, groups, dy.shape[2:])  # (G, C/g·K, N·L)
+    cols = im2col_grouped(pad_spatial(x, pads), kernel, stride, dilation, groups, dy.shape[2:])  # (G, C/g·K, N·L)
     g = np.ascontiguousarray(dy.reshape(N, D, -1).transpose(1, 0, 2)).reshape(groups, D // groups, -1)
     if groups == 1:
         dw = g[0] @ cols[0].T
@@ -445,7 +466,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
 class _Unfold(Function):
     def forward(self, x, kernel, stride, pads, dilation):
         self.geometry = (x.shape, kernel, stride, pads, dilation)
-        return im2col(pad_zeros(x, pads), kernel, stride, dilation)
+        return im2col(pad_spatial(x, pads), kernel, stride, dilation)
 
     def backward(self, grad):
         shape, kernel, stride, pads, dilation = self.geometry
@@ -459,7 +480,7 @@ class _Fold(Function):
 
     def backward(self, grad):
         kernel, stride, pads, dilation = self.geometry
-        return im2col(pad_zeros(grad, pads), kernel, stride, dilation)
+        return im2col(pad_spatial(grad, pads), kernel, stride, dilation)
 
 
 def _fold_array(cols, channels, spatial, kernel, stride, pads, dilation) -> np.ndarray:

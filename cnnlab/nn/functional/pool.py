@@ -19,7 +19,7 @@ import numpy as np
 from ...autograd import Function
 from ...tensor import Tensor
 from ._args import check_spatial_input, non_negative, ntuple, output_size, positive
-from .conv import col2im, crop, windows
+from .conv import col2im, crop, pad_spatial, windows
 
 __all__ = [
     "max_pool1d",
@@ -60,56 +60,93 @@ class _ScatterToWinner(Function):
         offsets = (np.arange(N * C, dtype=np.int64) * size).reshape((N, C) + (1,) * (grad.ndim - 2))
         g = np.zeros(N * C * size, dtype=grad.dtype)
         flat = (self.index + offsets).ravel()
-        if getattr(self, "disjoint", False):
-            g[flat] = grad.ravel()  # windows don't overlap: every index is distinct, plain assignment
-        else:
-            np.add.at(g, flat, grad.ravel())  # overlapping windows may share a winner: accumulate
+        np.add.at(g, flat, grad.ravel())  # overlapping windows may share a winner: accumulate
         return g.reshape(self.shape)
 
 
-class _MaxPool(_ScatterToWinner):
+class _MaxPool(Function):
+    """Max pooling over strided window views, one pass per kernel offset.
+
+    Forward keeps, per output, only *which kernel offset* won (a small integer). Backward needs no
+    flat indices: for each offset k it adds the gradients of the outputs that offset won into the
+    same strided view of the (padded) input gradient. A single offset's view never hits an element
+    twice, so plain ``+=`` is exact even when windows overlap. The flat indices of
+    ``return_indices`` are computed only when asked for.
+    """
+
     def forward(self, x, kernel, stride, padding, dilation, out_sizes, indices):
-        nd = len(kernel)
         spatial = x.shape[2:]
         self.shape = x.shape
-        self.disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(stride, dilation, kernel))
         # pad with -inf: enough on the right for ceil_mode's last window
         extra = tuple(max((o - 1) * s + d * (k - 1) + 1 - n - p, 0)
                       for o, s, d, k, n, p in zip(out_sizes, stride, dilation, kernel, spatial, padding))
+        self.pads = tuple(zip(padding, extra))
+        self.geometry = (kernel, stride, dilation, out_sizes)
         if any(padding) or any(extra):
-            x = np.pad(x, ((0, 0), (0, 0)) + tuple(zip(padding, extra)), constant_values=-np.inf)
-        # one pass per kernel offset over strided views (no window copies): keep the running maximum
-        # and which offset gave it; a later offset wins only if strictly greater (ties: the first, in
-        # scan order) or NaN (NaN propagates), which is PyTorch's rule
-        out, winner = None, np.zeros(x.shape[:2] + tuple(out_sizes), dtype=np.int32)
-        for flat_k, k in enumerate(np.ndindex(*kernel)):
-            view = x[(slice(None), slice(None)) + tuple(
-                slice(kj * d, kj * d + s * (o - 1) + 1, s) for kj, d, s, o in zip(k, dilation, stride, out_sizes)
-            )]
-            if out is None:
-                out = view.copy()
-                continue
-            better = view > out
-            better |= np.isnan(view)
-            np.copyto(out, view, where=better)
-            np.copyto(winner, flat_k, where=better)
-        offsets = np.unravel_index(winner, kernel)
-        coords, valid = [], True
-        for j, (k_j, s, p, d, n) in enumerate(zip(offsets, stride, padding, dilation, spatial)):
-            start = (np.arange(out_sizes[j]) * s - p).reshape((-1,) + (1,) * (nd - 1 - j))
-            coords.append(start + k_j * d)
-            if p or extra[j]:
-                valid = valid & (coords[-1] >= 0) & (coords[-1] < n)
-        if valid is not True and not np.all(valid):
-            # a window whose valid elements are all -inf picked a padding cell: take its first valid
-            # element instead, as PyTorch does
-            for j, (s, p, d) in enumerate(zip(stride, padding, dilation)):
-                start = (np.arange(out_sizes[j]) * s - p).reshape((-1,) + (1,) * (nd - 1 - j))
-                first = start + (-(-np.maximum(-start, 0) // d)) * d
-                coords[j] = np.where(valid, coords[j], first)
-        self.index = _flat_index(coords, spatial)
-        indices.append(self.index)
+            x = pad_spatial(x, self.pads, -np.inf)
+        self.padded = x.shape[2:]
+        views = [x[self._offset_view(k)] for k in np.ndindex(*kernel)]
+        out = views[0].copy()
+        for view in views[1:]:
+            np.maximum(out, view, out=out)  # NaN propagates, as in PyTorch
+        if indices is None and not self.needs_input_grad[0]:
+            return out  # inference: nobody will ask who won
+        # the winner is the first offset holding the maximum (PyTorch's tie rule) ...
+        winner = np.full(out.shape, len(views) - 1, dtype=np.int8 if len(views) <= 127 else np.int32)
+        for flat_k in range(len(views) - 2, -1, -1):
+            np.copyto(winner, flat_k, where=views[flat_k] == out)
+        # ... or, in a window holding NaN, its last NaN (PyTorch keeps replacing on NaN)
+        if np.isnan(out).any():
+            for flat_k, view in enumerate(views):
+                np.copyto(winner, flat_k, where=np.isnan(view))
+        if any(padding) or any(extra):
+            self._avoid_padding(winner, out)
+        self.winner = winner
+        if indices is not None:
+            indices.append(self.flat_indices())
         return out
+
+    def _offset_view(self, k: tuple[int, ...]) -> tuple[slice, ...]:
+        """The strided view, over the padded input, of the elements at kernel offset ``k`` of every window."""
+        _, stride, dilation, out_sizes = self.geometry
+        return (slice(None), slice(None)) + tuple(
+            slice(kj * d, kj * d + s * (o - 1) + 1, s) for kj, d, s, o in zip(k, dilation, stride, out_sizes)
+        )
+
+    def _avoid_padding(self, winner: np.ndarray, out: np.ndarray) -> None:
+        """A window whose valid elements are all -inf may have picked a padding cell: PyTorch takes the
+        window's first valid element instead."""
+        if not np.isneginf(out).any():
+            return
+        kernel, stride, dilation, out_sizes = self.geometry
+        nd = len(kernel)
+        offsets = np.unravel_index(winner, kernel)
+        valid, first = True, []
+        for j, ((p, _), d, s, n) in enumerate(zip(self.pads, dilation, stride, self.shape[2:])):
+            start = (np.arange(out_sizes[j]) * s - p).reshape((-1,) + (1,) * (nd - 1 - j))
+            coord = start + offsets[j] * d
+            valid = valid & (coord >= 0) & (coord < n)
+            first.append(np.broadcast_to(-(-np.maximum(-start, 0) // d), winner.shape[2:]))
+        if not np.all(valid):
+            np.copyto(winner, np.ravel_multi_index(first, kernel).astype(winner.dtype), where=~valid)
+
+    def flat_indices(self) -> np.ndarray:
+        """Row-major flat index over the input's spatial dims of each output's source (PyTorch's indices)."""
+        kernel, stride, dilation, out_sizes = self.geometry
+        nd = len(kernel)
+        offsets = np.unravel_index(self.winner, kernel)
+        coords = []
+        for j, ((p, _), d, s) in enumerate(zip(self.pads, dilation, stride)):
+            start = (np.arange(out_sizes[j]) * s - p).reshape((-1,) + (1,) * (nd - 1 - j))
+            coords.append(start + offsets[j].astype(np.int64) * d)
+        return _flat_index(coords, self.shape[2:])
+
+    def backward(self, grad):
+        kernel = self.geometry[0]
+        g = np.zeros(self.shape[:2] + self.padded, dtype=grad.dtype)
+        for flat_k, k in enumerate(np.ndindex(*kernel)):
+            g[self._offset_view(k)] += np.where(self.winner == flat_k, grad, 0)
+        return crop(g, self.pads, self.shape[2:])
 
 
 class _AdaptiveMaxPool(_ScatterToWinner):
@@ -163,7 +200,7 @@ class _AvgPool(Function):
         extra = tuple(max((o - 1) * s + k - n - p, 0) for o, s, k, n, p in zip(out_sizes, stride, kernel, spatial, padding))
         self.pads = tuple(zip(padding, extra))
         self.geometry = (x.shape, kernel, stride)
-        xp = np.pad(x, ((0, 0), (0, 0)) + self.pads) if any(padding) or any(extra) else x
+        xp = pad_spatial(x, self.pads)
         win = windows(xp, kernel, stride, (1,) * nd)
         win = win[(slice(None), slice(None)) + tuple(slice(0, o) for o in out_sizes)]
         sums = win.sum(axis=tuple(range(2 + nd, 2 + 2 * nd)))
@@ -248,10 +285,12 @@ def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, 
     x = input if batched else input.unsqueeze(0)
     kernel, stride, padding, dilation = _pool_args(op, nd, kernel_size, stride, padding, dilation)
     out_sizes = _pool_output(op, x, kernel, stride, padding, dilation, ceil_mode)
-    indices: list[np.ndarray] = []
+    indices: list[np.ndarray] | None = [] if return_indices else None
     out = _MaxPool.apply(
         x, kernel=kernel, stride=stride, padding=padding, dilation=dilation, out_sizes=out_sizes, indices=indices
     )
+    if not return_indices:
+        return out if batched else out.squeeze(0)
     return _with_indices(out, indices[0], batched, return_indices)
 
 

@@ -83,6 +83,38 @@ def test_max_pool_all_minus_infinity_points_inside_the_input():
     )
 
 
+@pytest.mark.parametrize("kw", [dict(kernel_size=2), dict(kernel_size=3, stride=1, padding=1)])
+def test_max_pool_nan_propagates_and_wins_as_in_torch(kw, rng):
+    x = rng.standard_normal((2, 2, 6, 6)).astype(np.float32)
+    x[0, 0, 1, 1] = x[0, 0, 1, 2] = x[1, 1, 4, 4] = np.nan
+    out, idx = check_against_torch(
+        lambda a: F.max_pool2d(a, return_indices=True, **kw),
+        lambda a: TF.max_pool2d(a, return_indices=True, **kw),
+        [x],
+        grad=False,
+    )
+    assert np.isnan(out.numpy()[0, 0]).any()
+
+
+def test_max_pool_gradient_of_overlapping_windows_and_ties_matches_torch(rng):
+    x = rng.integers(0, 3, (2, 3, 7, 7)).astype(np.float64)  # many ties, windows overlap
+    check_against_torch(
+        lambda a: F.max_pool2d(a, 3, stride=2, padding=1, ceil_mode=True),
+        lambda a: TF.max_pool2d(a, 3, stride=2, padding=1, ceil_mode=True),
+        [x],
+    )
+
+
+def test_max_pool_gradient_with_minus_infinity_windows_lands_inside(rng):
+    x = np.full((1, 2, 5, 5), -np.inf, np.float32)
+    x[0, 1, 2:, 2:] = rng.standard_normal((3, 3))
+    check_against_torch(
+        lambda a: F.max_pool2d(a, 2, 2, 1, ceil_mode=True),
+        lambda a: TF.max_pool2d(a, 2, 2, 1, ceil_mode=True),
+        [x],
+    )
+
+
 def test_max_pool_gradient_reaches_only_the_winner():
     x = cnnlab.tensor([[[1.0, 3.0, 2.0, 5.0]]], requires_grad=True)
     F.max_pool1d(x, 2).sum().backward()
