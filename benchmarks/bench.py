@@ -28,21 +28,21 @@ _threads = next((int(a.split("=", 1)[1]) for a in sys.argv if a.startswith("--th
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = str(_threads)
 
-import json  # noqa: E402
-import platform  # noqa: E402
-import resource  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+import json
+import platform
+import resource
+import statistics
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-import nets  # noqa: E402
+import nets
 
 Step = Callable[[], Any]
 
@@ -87,7 +87,7 @@ def _ones_like(lib: str, t: Any) -> Any:
 
 def _model(name: str, lib: str, weights: dict | None) -> Any:
     """The network ``name`` in ``lib``; cnnlab's comes from ``cnnlab.models`` where it lives there."""
-    top, nn, _, _ = _lib(lib)
+    nn = _lib(lib)[1]
     if lib == "cnnlab" and name in ("lenet5", "fashion_cnn"):
         import cnnlab.models
 
