@@ -136,13 +136,56 @@ def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups:
     out_sizes = tuple(
         output_size(n, k, s, b, a, d) for n, k, s, (b, a), d in zip(x.shape[2:], kernel, stride, pads, dilation)
     )
-    cols = im2col(pad_spatial(x, pads), kernel, stride, dilation, out_sizes)  # (N, C·K, L)
+    xp = pad_spatial(x, pads)
+    if groups == C > 1:
+        return _convolve_depthwise(xp, w, stride, dilation, out_sizes)
+    L = math.prod(out_sizes)
+    if groups == 1 and L < 64:
+        # few output positions per sample: the per-sample products would be thin; one wide GEMM over
+        # the whole batch (G, C/g·K, N·L) is faster even with the transpose of its result
+        cols = im2col_grouped(xp, kernel, stride, dilation, groups, out_sizes)
+        out = (w.reshape(OC, -1) @ cols[0]).reshape(OC, N, L).transpose(1, 0, 2)
+        return np.ascontiguousarray(out).reshape((N, OC) + out_sizes)
+    cols = im2col(xp, kernel, stride, dilation, out_sizes)  # (N, C·K, L)
     if groups == 1:
         out = w.reshape(OC, -1) @ cols  # (N, OC, L)
     else:
-        cols = cols.reshape(N, groups, -1, cols.shape[-1])
+        cols = cols.reshape(N, groups, -1, L)
         out = w.reshape(groups, OC // groups, -1) @ cols  # (N, G, OC/g, L)
     return out.reshape((N, OC) + out_sizes)
+
+
+def _convolve_depthwise(xp: np.ndarray, w: np.ndarray, stride, dilation, out_sizes) -> np.ndarray:
+    """A depthwise convolution (groups = C): each channel meets only its own m = OC/C filters, so a
+    matrix product would be one row long. Instead, one multiply-add per kernel offset:
+    out[:, c, j] += w[c·m + j, k] · (the inputs at offset k of every window of channel c).
+
+    The batch is taken a few samples at a time so that the output block and its temporary stay in
+    the CPU's cache across the K passes (about twice as fast as whole-batch passes).
+    """
+    N, C = xp.shape[:2]
+    OC, kernel = w.shape[0], w.shape[2:]
+    m = OC // C
+    win = windows(xp, kernel, stride, dilation)[(slice(None), slice(None)) + tuple(slice(0, o) for o in out_sizes)]
+    win = win[:, :, None]  # (N, C, 1, *O, *K): broadcasts over the m filters of a channel
+    taps = w.reshape((1, C, m) + (1,) * len(kernel) + tuple(kernel))
+    dtype = np.result_type(xp, w)
+    out = np.empty((N, C, m) + tuple(out_sizes), dtype=dtype)
+    block = max(1, _CACHE_BLOCK // out[0].size)
+    tmp = np.empty((min(block, N),) + out.shape[1:], dtype=dtype)
+    offsets = list(np.ndindex(*kernel))
+    for n in range(0, N, block):
+        o, x_n = out[n : n + block], win[n : n + block]
+        t = tmp[: len(o)]
+        for i, k in enumerate(offsets):
+            at = (Ellipsis,) + k
+            np.multiply(taps[at], x_n[at], out=o if i == 0 else t)
+            if i:
+                o += t
+    return out.reshape((N, OC) + tuple(out_sizes))
+
+
+_CACHE_BLOCK = 1 << 18  # elements per block of a cache-blocked loop over the batch (1 MB of float32)
 
 
 def convolve_transpose(y: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups: int, spatial) -> np.ndarray:
@@ -184,6 +227,15 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
     """
     N, C = x.shape[:2]
     D = dy.shape[1]
+    if groups == C > 1:
+        # depthwise: per kernel offset, each channel's inputs dotted with its own output gradients
+        win = windows(pad_spatial(x, pads), kernel, stride, dilation)
+        win = win[(slice(None), slice(None)) + tuple(slice(0, o) for o in dy.shape[2:])]
+        g = dy.reshape((N, C, D // C) + dy.shape[2:])
+        axes = "xyz"[: len(kernel)]
+        rule = f"ncj{axes},nc{axes}->cj"
+        taps = [np.einsum(rule, g, win[(Ellipsis,) + k]) for k in np.ndindex(*kernel)]
+        return np.stack(taps, axis=-1).reshape((D, 1) + tuple(kernel))
     cols = im2col_grouped(pad_spatial(x, pads), kernel, stride, dilation, groups, dy.shape[2:])  # (G, C/g·K, N·L)
     g = np.ascontiguousarray(dy.reshape(N, D, -1).transpose(1, 0, 2)).reshape(groups, D // groups, -1)
     if groups == 1:

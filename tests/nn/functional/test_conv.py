@@ -20,6 +20,7 @@ CONV = [
     (2, (2, 3, 7, 6), (4, 3, 3, 3), {}),
     (2, (1, 4, 7, 6), (6, 2, 3, 2), dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2)),
     (2, (2, 6, 8, 8), (6, 1, 3, 3), dict(padding=1, groups=6)),  # depthwise
+    (2, (2, 3, 9, 8), (6, 1, 3, 3), dict(stride=2, padding=2, dilation=2, groups=3)),  # depthwise, multiplier 2
     (2, (2, 3, 8, 7), (5, 3, 4, 4), dict(padding="same")),  # even kernel: odd leftover after
     (2, (1, 3, 8, 8), (5, 3, 3, 3), dict(padding="same", dilation=2)),
     (2, (2, 3, 5, 5), (4, 3, 1, 1), dict(padding="valid")),
