@@ -26,11 +26,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ..files import atomic_write_bytes, atomic_write_text
 
 __all__ = [
     "CheckpointError",
@@ -53,28 +54,6 @@ class CheckpointError(ValueError):
 
 
 # ------------------------------------------------------------------------------------------------- files
-
-
-def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:
-    """Write ``payload`` to a temporary file beside ``path``, then rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write UTF-8 ``text`` atomically (temporary file, then rename)."""
-    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def checkpoint_paths(path: str | os.PathLike) -> tuple[Path, Path]:
