@@ -13,6 +13,7 @@ True
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -29,6 +30,9 @@ examples:
   cnnlab predict runs/cnn shoe.jpg shirt.png      # top-k classes with probabilities
   cnnlab models                                   # available models with parameter counts
   cnnlab datasets                                 # available datasets and where they are
+  cnnlab visualize runs/cnn test:0 --method gradcam --out cam.png   # why did it say that?
+  cnnlab filters runs/cnn --out filters.png       # the first conv layer's kernels
+  cnnlab maximize runs/cnn --layer features.1.3 --channels 0,1,2 --out max.png
 
 'cnnlab COMMAND --help' shows each command's options and examples.
 """
@@ -36,7 +40,7 @@ examples:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``cnnlab`` with every subcommand."""
-    from . import evaluate, info, predict, train
+    from . import evaluate, explain, info, inspect, predict, train, vis
 
     parser = argparse.ArgumentParser(
         prog="cnnlab",
@@ -49,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"cnnlab {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    for module in (train, evaluate, predict, info):
+    for module in (train, evaluate, predict, info, inspect, explain, vis):
         module.add_parser(subparsers)
     return parser
 
@@ -80,6 +84,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader has gone (`cnnlab models | head`): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the interpreter's last flush does not fail again
+        os.close(devnull)
+        return 0
     except MemoryError as error:
         if args.debug:
             raise

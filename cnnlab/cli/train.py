@@ -63,9 +63,10 @@ examples:
   cnnlab train --resume --out runs/lenet --epochs 10   # go on to epoch 10 from the last checkpoint
   cnnlab train --limit 1000 --epochs 1 --progress json # a quick run, one JSON object per line
 
-The run directory gets config.json, history.csv, metrics.json, checkpoints/{best,last}.safetensors (+ .json)
-and the plots curves.png, confusion_matrix.png and misclassified.png. The same --seed gives the same run,
-and a resumed run ends with the same weights, bit for bit, as one that was never interrupted.
+The run directory gets config.json, history.csv, metrics.json, checkpoints/{best,last}.safetensors (+ .json),
+the plots curves.png, confusion_matrix.png and misclassified.png, and gallery/ (first-layer filters, feature
+maps and Grad-CAM of a few test images). The same --seed gives the same run, and a resumed run ends with the
+same weights, bit for bit, as one that was never interrupted.
 """
 
 
@@ -388,6 +389,10 @@ def run(args: argparse.Namespace) -> int:
     metrics = write_report(
         run_dir, result, test, config, checkpoint=which, history=trainer.history, plots=args.plots
     )
+    if args.plots:  # what the model learned: filters, feature maps and Grad-CAM of a few test images
+        from ..vis import write_gallery
+
+        write_gallery(run_dir, model, test, config["classes"])
     summary = (
         f"test accuracy {100 * metrics['test']['accuracy']:.2f}% (loss {metrics['test']['loss']:.4f}) "
         f"with the {which} checkpoint (epoch {metrics['checkpoint_epoch']}); run directory {run_dir}"

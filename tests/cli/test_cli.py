@@ -212,3 +212,14 @@ def test_a_photo_is_prepared_like_the_training_images(run_dir, tmp_path):
     expected = make_transform(config)(original).numpy()
     assert prepared.shape == expected.shape == (1, 28, 28)
     assert np.corrcoef(prepared.ravel(), expected.ravel())[0, 1] > 0.8  # inverted, cropped, scaled
+
+
+def test_output_into_a_closed_pipe_ends_quietly():
+    # `cnnlab models | head -0`: the reader is gone before the first line is written
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cnnlab", "models"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    process.stdout.close()
+    err = process.stderr.read()
+    assert process.wait(timeout=60) == 0
+    assert err == b""
