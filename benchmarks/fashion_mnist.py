@@ -25,9 +25,9 @@ from cnnlab.cli import main as cnnlab
 
 # model: (epochs, batch size, optimiser, learning rate, schedule)
 PLANS = {
-    "mlp": (15, 128, "adam", 1e-3, "cosine"),
-    "lenet5": (15, 128, "adam", 2e-3, "cosine"),
-    "fashion_cnn": (12, 128, "adam", 1e-3, "cosine"),
+    "mlp": (10, 128, "adam", 1e-3, "cosine"),
+    "lenet5": (10, 128, "adam", 2e-3, "cosine"),
+    "fashion_cnn": (8, 128, "adam", 1e-3, "cosine"),
 }
 TARGETS = {"mlp": 88.0, "lenet5": 90.0, "fashion_cnn": 93.5}
 

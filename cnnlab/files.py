@@ -8,7 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_text"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "save_figure"]
 
 
 def _umask() -> int:
@@ -42,3 +42,19 @@ def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write UTF-8 ``text`` atomically (temporary file, then rename)."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def save_figure(fig: object, path: str | os.PathLike) -> Path:
+    """Render a matplotlib ``Figure`` to PNG in memory and write it atomically; returns ``path``.
+
+    Works without pyplot (no display, no global state): the figure gets an Agg canvas of its own.
+    """
+    import io
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", facecolor="white")  # type: ignore[attr-defined]
+    atomic_write_bytes(path, buffer.getvalue())
+    return Path(path)

@@ -1,4 +1,4 @@
-"""The ``cnnlab`` command line: ``train``, ``evaluate``, ``predict``, ``models``, ``datasets``.
+"""The ``cnnlab`` command line: train, evaluate and predict; inspect and explain; look inside a trained run.
 
 Each subcommand group lives in its own file with an ``add_parser(subparsers)`` and a ``run(args)``.
 :func:`main` parses, runs, and turns the errors a user can cause (an unknown model or dataset, a
@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="cnnlab",
-        description="Convolutional neural networks from first principles on NumPy: train, evaluate, predict.",
+        description="Convolutional neural networks from first principles on NumPy: "
+        "train, inspect, explain, look inside.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -6,14 +6,13 @@ canvas), so no global backend is switched and nothing is shown on screen. Files 
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from .checkpoint import atomic_write_bytes
+from ..files import save_figure
 
 __all__ = ["plot_confusion_matrix", "plot_history", "plot_misclassified"]
 
@@ -26,13 +25,6 @@ def _figure(width: float, height: float) -> Any:
     return Figure(figsize=(width, height), dpi=110, layout="constrained")
 
 
-def _save(fig: Any, path: str | os.PathLike) -> None:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(fig)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", facecolor="white")
-    atomic_write_bytes(path, buffer.getvalue())
 
 
 def plot_history(
@@ -69,7 +61,7 @@ def plot_history(
             ax.set_xticks(epochs)
     if title:
         fig.suptitle(title, fontsize=12)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_confusion_matrix(
@@ -113,7 +105,7 @@ def plot_confusion_matrix(
     ax.set_ylabel("true class (accuracy)")
     accuracy = np.trace(matrix) / max(matrix.sum(), 1)
     ax.set_title(title or f"Confusion matrix: {100 * accuracy:.1f}% of {matrix.sum()} images correct")
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_misclassified(
@@ -152,4 +144,4 @@ def plot_misclassified(
     if n == 0:
         axes[0].text(0.5, 0.5, "no misclassified images", ha="center", va="center", fontsize=12)
     fig.suptitle(title or "Misclassified test images", fontsize=12)
-    _save(fig, path)
+    save_figure(fig, path)

@@ -8,7 +8,6 @@ model saw it: (C, H, W), drawn scaled to its own range) and returns the path it 
 
 from __future__ import annotations
 
-import io
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -17,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..files import save_figure
 from ._common import display_image
 from .filters import filter_grid
 
@@ -42,17 +42,6 @@ def _figure(width: float, height: float) -> Any:
     return Figure(figsize=(width, height), dpi=100, layout="constrained")
 
 
-def _save(fig: Any, path: str | os.PathLike) -> Path:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    from ..train.checkpoint import atomic_write_bytes
-
-    FigureCanvasAgg(fig)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", facecolor="white")
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, buffer.getvalue())
-    return Path(path)
 
 
 def _show_image(ax: Any, image: np.ndarray, title: str | None = None) -> None:
@@ -133,7 +122,7 @@ def plot_feature_maps(
     shown = f" (first {C} of {len(maps)})" if C < len(maps) else ""
     scale = "shared colour scale" if shared_scale else "each channel on its own scale"
     fig.suptitle((title or "Feature maps") + f"{shown}: {scale}", fontsize=11)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _mosaic(maps: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, list[float]]:
@@ -202,7 +191,7 @@ def plot_feature_overview(
     fig.suptitle(
         title or "Feature maps, layer by layer (strongest channels, each on its own scale)", fontsize=11
     )
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_filters(
@@ -266,7 +255,7 @@ def plot_filters(
     fig.suptitle(
         title or f"Filters: {OCall} × {IC} × {KH}×{KW}{shown}" + (f", {how}" if how else ""), fontsize=11
     )
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _labels(labels: Sequence[str] | None, n: int) -> list[str]:
@@ -304,7 +293,7 @@ def plot_grad_cam(
         axes[n, 2].set_title("overlay", fontsize=9)
     fig.colorbar(drawn, ax=axes[:, 1:].ravel().tolist(), shrink=0.8, label="relevance (scaled to [0, 1])")
     fig.suptitle(title or "Grad-CAM", fontsize=11)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_saliency(
@@ -338,7 +327,7 @@ def plot_saliency(
         _off(axes[n, 1])
         _off(axes[n, 2])
     fig.suptitle(title or "Saliency", fontsize=11)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_occlusion(
@@ -367,7 +356,7 @@ def plot_occlusion(
         _off(ax)
     fig.colorbar(drawn, ax=axes[1:].tolist(), shrink=0.85, label="drop in probability")
     fig.suptitle(title or "Occlusion sensitivity", fontsize=11)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_maximized(
@@ -392,7 +381,7 @@ def plot_maximized(
         _show_image(axes[k], images[k], titles[k])
         axes[k].axis("on")
     fig.suptitle(title or "Activation maximisation", fontsize=11)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_methods(
@@ -441,4 +430,4 @@ def plot_methods(
         _off(ax)
     if title:
         fig.suptitle(title, fontsize=11)
-    return _save(fig, path)
+    return save_figure(fig, path)

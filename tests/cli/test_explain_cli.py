@@ -5,29 +5,14 @@ import sys
 
 import numpy as np
 import pytest
+from cli_helpers import assert_one_line_error, run_cli
 from PIL import Image
 
 from cnnlab import explain
-from cnnlab.cli import main
 from cnnlab.cli.common import CLIError
 from cnnlab.cli.explain import parse_matrix
 
 X = "0 1 2; 3 4 5; 6 7 8"
-
-
-def run_cli(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(code, err, *fragments):
-    assert code == 1
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 # ------------------------------------------------------------------------------------ explain

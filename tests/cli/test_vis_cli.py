@@ -4,17 +4,12 @@ import re
 
 import numpy as np
 import pytest
+from cli_helpers import run_cli
 from PIL import Image
 
 from cnnlab.cli import main
 from cnnlab.cli.common import load_dataset, load_run_model, make_transform, require_run_dir
 from cnnlab.train import predict
-
-
-def run_cli(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def png_size(path):

@@ -20,6 +20,7 @@ ceil(n / s), total padding max(s·(ceil(n/s) - 1) + (k-1)·d + 1 - n, 0), floor 
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Sequence
 
@@ -313,6 +314,19 @@ def conv_geometry(
     >>> conv_geometry("conv2d", (8, 3, 32, 32), (16, 3, 3, 3), 2, 1, 1, 1)[3]
     (8, 16, 16, 16)
     """
+    key = (op, tuple(input_shape), tuple(weight_shape), _hashable(stride), _hashable(padding),
+           _hashable(dilation), groups)
+    try:
+        return _cached_geometry(*key)
+    except TypeError:  # an argument that cannot be a cache key (the checks below will say what is wrong)
+        return _conv_geometry(op, input_shape, weight_shape, stride, padding, dilation, groups)
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _conv_geometry(op, input_shape, weight_shape, stride, padding, dilation, groups):
     nd = len(input_shape) - 2
     if len(weight_shape) != nd + 2:
         raise ValueError(
@@ -355,6 +369,9 @@ def conv_geometry(
             )
     out = tuple(output_size(n, k, s, b, a, d) for n, k, s, (b, a), d in zip(spatial, kernel, stride, pads, dilation))
     return stride, pads, dilation, (N, OC) + out
+
+
+_cached_geometry = functools.lru_cache(maxsize=4096)(_conv_geometry)  # a network asks the same few questions
 
 
 def _same_padding(n: int, k: int, s: int, d: int) -> tuple[int, int]:
