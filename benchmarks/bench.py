@@ -1,8 +1,10 @@
 """Time cnnlab against PyTorch on the same workloads, in the same run, and print the ratios.
 
 Both libraries get the same inputs, the same weights and the same number of threads (this machine's
-cores, unless ``--threads`` says otherwise). After a warm-up the two alternate, one step each, so that
-a change in machine load hits both, and the median of ``--repeat`` steps is reported.
+cores, unless ``--threads`` says otherwise). The two alternate in blocks of ``--repeat`` steps run back to
+back after a warm-up step, three rounds, with a rest between blocks (the worker threads of both
+libraries busy-wait for a while after their work, and would otherwise steal the cores of the block
+that follows); the median over the rounds is reported.
 ratio = cnnlab time / PyTorch time: lower is better, below 1 means cnnlab is faster.
 
 Peak memory is measured apart, one fresh process per workload and library: the process imports its
@@ -25,7 +27,7 @@ import sys
 
 # Thread counts must be fixed before NumPy (and its BLAS) is imported.
 _threads = next((int(a.split("=", 1)[1]) for a in sys.argv if a.startswith("--threads=")), os.cpu_count() or 1)
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "CNNLAB_NUM_THREADS"):
     os.environ[_var] = str(_threads)
 
 import json
@@ -237,17 +239,28 @@ WORKLOADS: list[Workload] = [
 # ---------------------------------------------------------------- measuring
 
 
+SETTLE = 0.15  # seconds of rest between blocks: OpenBLAS threads busy-wait up to ~0.1 s (2^28 cycles)
+ROUNDS = 3
+
+
 def compare(ours: Step, theirs: Step, repeat: int) -> tuple[float, float]:
-    """Median milliseconds of ``ours`` and ``theirs``, alternating one step each after a warm-up."""
-    for _ in range(2):
-        ours(), theirs()
-    t_ours, t_theirs = [], []
-    for _ in range(repeat):
-        for fn, samples in ((ours, t_ours), (theirs, t_theirs)):
-            start = time.perf_counter()
+    """Median milliseconds of ``ours`` and ``theirs``.
+
+    The libraries alternate in blocks: each block is one untimed warm-up step and ``repeat`` timed
+    steps run back to back (as in a training loop), then a rest so that the block's worker threads,
+    which busy-wait after their work, have stopped before the other library's block begins; ``ROUNDS``
+    rounds of this, so that drifts in machine load hit both.
+    """
+    samples: tuple[list[float], list[float]] = ([], [])
+    for _ in range(ROUNDS):
+        for fn, times in zip((ours, theirs), samples):
             fn()
-            samples.append(time.perf_counter() - start)
-    return statistics.median(t_ours) * 1e3, statistics.median(t_theirs) * 1e3
+            for _ in range(repeat):
+                start = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - start)
+            time.sleep(SETTLE)
+    return statistics.median(samples[0]) * 1e3, statistics.median(samples[1]) * 1e3
 
 
 def _rss_high_water_kb() -> int:
@@ -337,7 +350,7 @@ _JSON = False
 def main() -> None:
     global _JSON
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=7, help="timed steps per library (median reported)")
+    parser.add_argument("--repeat", type=int, default=5, help="timed steps per block (3 blocks per library)")
     parser.add_argument("--only", default="", help="run the workloads whose name contains this text")
     parser.add_argument("--threads", type=int, default=_threads, help="threads for both libraries")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
@@ -357,7 +370,7 @@ def main() -> None:
     import cnnlab
 
     header = (f"cnnlab {cnnlab.__version__} vs PyTorch {torch.__version__}, {_threads} threads, "
-              f"{platform.machine()}, {os.cpu_count()} cores, float32, median of {args.repeat}")
+              f"{platform.machine()}, {os.cpu_count()} cores, float32, median of {ROUNDS} blocks of {args.repeat} steps")
     out = sys.stderr if args.json else sys.stdout
     print(header, file=out)
     print("| workload | cnnlab ms | PyTorch ms | ratio | target" + (" | cnnlab MB | PyTorch MB" if not args.no_memory else "")

@@ -9,6 +9,7 @@ tensor([2., 4., 6.])
 
 from . import autograd  # first: it defines Function, on which tensor.py builds
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .parallel import get_num_threads, set_num_threads
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import *  # noqa: F403
 from .tensor import Tensor, __all__ as _tensor_all
@@ -28,6 +29,8 @@ __all__ = [
     "initial_seed",
     "get_rng_state",
     "set_rng_state",
+    "get_num_threads",
+    "set_num_threads",
     *_tensor_all,
 ]
 

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from typing import Any, Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ...autograd import Function
+from ...parallel import contiguous, copy_into
 from ...tensor import Tensor
 from ._args import check_spatial_input, check_tensor, non_negative, ntuple, output_size, positive
 
@@ -75,18 +77,43 @@ def im2col(xp: np.ndarray, kernel: Sequence[int], stride: Sequence[int], dilatio
         win = win[(slice(None), slice(None)) + tuple(slice(0, o) for o in out_sizes)]
     N, C = xp.shape[:2]
     order = (0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))  # (N, C, *K, *O)
-    return np.ascontiguousarray(win.transpose(order)).reshape(N, C * math.prod(kernel), -1)
+    return contiguous(win.transpose(order)).reshape(N, C * math.prod(kernel), -1)
 
 
-def im2col_grouped(xp: np.ndarray, kernel, stride, dilation, groups: int, out_sizes) -> np.ndarray:
-    """The column matrix of a whole batch, (G, C/g·K, N·L): all samples side by side, so that a
-    convolution is one GEMM per group instead of one per sample."""
+def column_view(xp: np.ndarray, kernel, stride, dilation, out_sizes) -> np.ndarray:
+    """The windows of a padded input as a strided view (C, *K, N, *O): laid out in this order, a block
+    of samples [n0:n1] is the column matrix (C·K, (n1-n0)·L) of those samples side by side."""
     nd = len(kernel)
     win = windows(xp, kernel, stride, dilation)  # (N, C, *O, *K)
     win = win[(slice(None), slice(None)) + tuple(slice(0, o) for o in out_sizes)]
-    order = (1,) + tuple(range(2 + nd, 2 + 2 * nd)) + (0,) + tuple(range(2, 2 + nd))  # (C, *K, N, *O)
-    N, C = xp.shape[:2]
-    return np.ascontiguousarray(win.transpose(order)).reshape(groups, (C // groups) * math.prod(kernel), -1)
+    return win.transpose((1,) + tuple(range(2 + nd, 2 + 2 * nd)) + (0,) + tuple(range(2, 2 + nd)))
+
+
+def sample_blocks(n: int, bytes_per_sample: int) -> list[tuple[int, int]]:
+    """Split a batch of ``n`` into blocks whose column matrices fit the CPU's cache (about 8 MB)."""
+    size = max(1, min(n, _BLOCK_BYTES // max(bytes_per_sample, 1)))
+    return [(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+_BLOCK_BYTES = 8 << 20
+
+
+class _Workspace(threading.local):
+    """Scratch arrays reused from call to call (one set per thread): large temporaries allocated anew
+    at every step cost page faults; these are allocated once and stay warm in the cache."""
+
+    def __init__(self) -> None:
+        self.buffers: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+        buffer = self.buffers.get(name)
+        if buffer is None or buffer.nbytes < nbytes:
+            buffer = self.buffers[name] = np.empty(nbytes, np.uint8)
+        return buffer[:nbytes].view(dtype).reshape(shape)
+
+
+_workspace = _Workspace()
 
 
 def col2im(
@@ -129,8 +156,9 @@ def crop(x: np.ndarray, pads: Pads, spatial: Sequence[int]) -> np.ndarray:
 def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups: int) -> np.ndarray:
     """Cross-correlation (what deep learning calls convolution): (N, C, *S) * (OC, C/g, *K) -> (N, OC, *O).
 
-    The weights (G, OC/g, C/g·K) multiply each sample's column matrix (N, G, C/g·K, L): one stacked
-    matrix product, whose result is already in (N, OC, L) order, so nothing is transposed afterwards.
+    A few samples at a time (so that their column matrix stays in the CPU's cache): copy their windows
+    into the column matrix (G, C/g·K, b·L), multiply by the weights (G, OC/g, C/g·K) in one GEMM per
+    group, and put the result (OC, b, L) in place as (b, OC, L).
     """
     N, C = x.shape[:2]
     OC, kernel = w.shape[0], w.shape[2:]
@@ -140,19 +168,18 @@ def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups:
     xp = pad_spatial(x, pads)
     if groups == C > 1:
         return _convolve_depthwise(xp, w, stride, dilation, out_sizes)
-    L = math.prod(out_sizes)
-    if groups == 1 and L < 64:
-        # few output positions per sample: the per-sample products would be thin; one wide GEMM over
-        # the whole batch (G, C/g·K, N·L) is faster even with the transpose of its result
-        cols = im2col_grouped(xp, kernel, stride, dilation, groups, out_sizes)
-        out = (w.reshape(OC, -1) @ cols[0]).reshape(OC, N, L).transpose(1, 0, 2)
-        return np.ascontiguousarray(out).reshape((N, OC) + out_sizes)
-    cols = im2col(xp, kernel, stride, dilation, out_sizes)  # (N, C·K, L)
-    if groups == 1:
-        out = w.reshape(OC, -1) @ cols  # (N, OC, L)
-    else:
-        cols = cols.reshape(N, groups, -1, L)
-        out = w.reshape(groups, OC // groups, -1) @ cols  # (N, G, OC/g, L)
+    dtype = np.result_type(x, w)
+    L, CK = math.prod(out_sizes), C * math.prod(kernel)
+    view = column_view(xp, kernel, stride, dilation, out_sizes)  # (C, *K, N, *O)
+    at = (slice(None),) * (1 + len(kernel))
+    weights = w.reshape(groups, OC // groups, -1)
+    out = np.empty((N, OC, L), dtype=dtype)
+    for n0, n1 in sample_blocks(N, CK * L * dtype.itemsize):
+        cols = _workspace.get("columns", view[at + (slice(n0, n1),)].shape, dtype)
+        copy_into(cols, view[at + (slice(n0, n1),)])
+        product = _workspace.get("product", (groups, OC // groups, (n1 - n0) * L), dtype)
+        np.matmul(weights, cols.reshape(groups, CK // groups, -1), out=product)
+        np.copyto(out[n0:n1], product.reshape(OC, n1 - n0, L).transpose(1, 0, 2))
     return out.reshape((N, OC) + out_sizes)
 
 
@@ -223,8 +250,9 @@ def convolve_transpose(y: np.ndarray, w: np.ndarray, stride, pads: Pads, dilatio
 def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, dilation, groups: int) -> np.ndarray:
     """The weight gradient: the correlation of the input ``x`` (N, C, *S) with ``dy`` (N, D, *O).
 
-    Returns (D, C/g, *K): per group one GEMM (D/g, N·L) @ (N·L, C/g·K), the second factor being the
-    transposed column matrix (a view: BLAS reads it transposed, nothing is copied).
+    Returns (D, C/g, *K): per block of samples and per group one GEMM (D/g, b·L) @ (b·L, C/g·K), the
+    second factor being the transposed column matrix of the block (BLAS reads it transposed), the
+    blocks' products summed.
     """
     N, C = x.shape[:2]
     D = dy.shape[1]
@@ -237,12 +265,18 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
         rule = f"ncj{axes},nc{axes}->cj"
         taps = [np.einsum(rule, g, win[(Ellipsis,) + k]) for k in np.ndindex(*kernel)]
         return np.stack(taps, axis=-1).reshape((D, 1) + tuple(kernel))
-    cols = im2col_grouped(pad_spatial(x, pads), kernel, stride, dilation, groups, dy.shape[2:])  # (G, C/g·K, N·L)
-    g = np.ascontiguousarray(dy.reshape(N, D, -1).transpose(1, 0, 2)).reshape(groups, D // groups, -1)
-    if groups == 1:
-        dw = g[0] @ cols[0].T
-    else:
-        dw = g @ cols.transpose(0, 2, 1)
+    dtype = np.result_type(x, dy)
+    L, CK = math.prod(dy.shape[2:]), C * math.prod(kernel)
+    view = column_view(pad_spatial(x, pads), kernel, stride, dilation, dy.shape[2:])  # (C, *K, N, *O)
+    at = (slice(None),) * (1 + len(kernel))
+    grads = dy.reshape(N, D, L).transpose(1, 0, 2)  # (D, N, L)
+    dw = np.zeros((groups, D // groups, CK // groups), dtype=dtype)
+    for n0, n1 in sample_blocks(N, CK * L * dtype.itemsize):
+        cols = _workspace.get("columns", view[at + (slice(n0, n1),)].shape, dtype)
+        copy_into(cols, view[at + (slice(n0, n1),)])
+        g = _workspace.get("gradients", (D, n1 - n0, L), dtype)
+        np.copyto(g, grads[:, n0:n1])
+        dw += g.reshape(groups, D // groups, -1) @ cols.reshape(groups, CK // groups, -1).transpose(0, 2, 1)
     return dw.reshape((D, C // groups) + tuple(kernel))
 
 
