@@ -61,17 +61,27 @@ class _Normalize(Function):
         return out if out is not self.x_hat else out.copy()
 
     def backward(self, grad):
-        x_hat, axes = self.x_hat, self.axes
+        x_hat, axes, weight = self.x_hat, self.axes, self.weight
         gx = gw = gb = None
+        weighted_x_hat = grad * x_hat
         if self.needs_input_grad[1]:
-            gw = _sum_to(grad * x_hat, self.affine_shape)
+            gw = _sum_to(weighted_x_hat, self.affine_shape)
         if self.needs_input_grad[2]:
             gb = _sum_to(grad, self.affine_shape)
         if self.needs_input_grad[0]:
-            g = grad if self.weight is None else grad * self.weight
-            gx = (
-                g - g.mean(axis=axes, keepdims=True) - x_hat * (g * x_hat).mean(axis=axes, keepdims=True)
-            ) * (self.inv_std)
+            lead = x_hat.ndim - (0 if weight is None else weight.ndim)
+            if weight is None or all(a < lead or weight.shape[a - lead] == 1 for a in axes):
+                # the weight is constant over the normalised axes (batch norm): it factors out of the
+                # means below, so g = grad·weight need not be formed
+                g, scale = grad, self.inv_std if weight is None else weight * self.inv_std
+                mean_gx = weighted_x_hat.mean(axis=axes, keepdims=True)
+            else:
+                g, scale = grad * weight, self.inv_std
+                mean_gx = (g * x_hat).mean(axis=axes, keepdims=True)
+            # dx = (g - mean(g) - x̂·mean(g·x̂)) / σ, built in place in one new array
+            gx = x_hat * (-mean_gx * scale)
+            gx += g * scale
+            gx -= g.mean(axis=axes, keepdims=True) * scale
         return gx, gw, gb
 
 
