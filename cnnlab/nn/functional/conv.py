@@ -122,15 +122,17 @@ def col2im(
     kernel: Sequence[int],
     stride: Sequence[int],
     dilation: Sequence[int],
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Add columns (N, C, *K, *O) back into an image (N, C, *padded); overlapping windows sum.
 
     One strided slice per kernel offset: for each k, every output position's value lands at o·s + k·d.
+    With ``out``, the columns are added into that image instead of a new one of zeros.
     """
     nd = len(kernel)
     N, C = cols.shape[:2]
     out_sizes = cols.shape[2 + nd :]
-    image = np.zeros((N, C) + tuple(padded), dtype=cols.dtype)
+    image = np.zeros((N, C) + tuple(padded), dtype=cols.dtype) if out is None else out
     for k in np.ndindex(*kernel):
         target = tuple(
             slice(ki * d, ki * d + s * (o - 1) + 1, s) for ki, d, s, o in zip(k, dilation, stride, out_sizes)
@@ -223,9 +225,9 @@ def convolve_transpose(y: np.ndarray, w: np.ndarray, stride, pads: Pads, dilatio
     :func:`convolve` with the same geometry, it is also that convolution's input gradient.
     """
     N, C_in = y.shape[:2]
-    kernel = w.shape[2:]
+    kernel, y_spatial = w.shape[2:], y.shape[2:]
     OCg = w.shape[1]
-    L = math.prod(y.shape[2:])
+    L = math.prod(y_spatial)
     # Two ways to the same numbers; take the one that moves less memory. The full convolution copies
     # a column matrix of C_in·K per output pixel; W^T·y makes OC·K columns per input pixel and then
     # adds them back in K strided passes (counted twice). Expanding layers (OC < C_in) favour col2im.
@@ -240,11 +242,19 @@ def convolve_transpose(y: np.ndarray, w: np.ndarray, stride, pads: Pads, dilatio
         y = y[(slice(None), slice(None)) + tuple(slice(max(-b, 0), n - max(-a, 0)) for (b, a), n in zip(full, y.shape[2:]))]
         full = tuple((max(b, 0), max(a, 0)) for b, a in full)
         return convolve(y, np.ascontiguousarray(flipped), stride, full, dilation, groups)
-    wt = w.reshape(groups, C_in // groups, OCg * math.prod(kernel)).transpose(0, 2, 1)  # (G, OC/g·K, C_in/g)
-    cols = wt @ y.reshape(N, groups, C_in // groups, L)  # (N, G, OC/g·K, L)
-    cols = cols.reshape((N, groups * OCg) + tuple(kernel) + y.shape[2:])
+    # a few samples at a time, so that their columns are added back while they are still in the cache
+    dtype = np.result_type(y, w)
+    K = math.prod(kernel)
+    wt = w.reshape(groups, C_in // groups, OCg * K).transpose(0, 2, 1)  # (G, OC/g·K, C_in/g)
+    y = y.reshape(N, groups, C_in // groups, L)
     padded = tuple(n + b + a for n, (b, a) in zip(spatial, pads))
-    return crop(col2im(cols, padded, kernel, stride, dilation), pads, spatial)
+    image = np.zeros((N, groups * OCg) + padded, dtype=dtype)
+    for n0, n1 in sample_blocks(N, groups * OCg * K * L * dtype.itemsize):
+        cols = _workspace.get("columns", (n1 - n0, groups, OCg * K, L), dtype)
+        np.matmul(wt, y[n0:n1], out=cols)
+        cols = cols.reshape((n1 - n0, groups * OCg) + tuple(kernel) + y_spatial)
+        col2im(cols, padded, kernel, stride, dilation, out=image[n0:n1])
+    return crop(image, pads, spatial)
 
 
 def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, dilation, groups: int) -> np.ndarray:
