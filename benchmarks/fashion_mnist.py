@@ -27,7 +27,7 @@ from cnnlab.cli import main as cnnlab
 PLANS = {
     "mlp": (10, 128, "adam", 1e-3, "cosine"),
     "lenet5": (10, 128, "adam", 2e-3, "cosine"),
-    "fashion_cnn": (8, 128, "adam", 1e-3, "cosine"),
+    "fashion_cnn": (12, 128, "adam", 1e-3, "cosine"),
 }
 TARGETS = {"mlp": 88.0, "lenet5": 90.0, "fashion_cnn": 93.5}
 
