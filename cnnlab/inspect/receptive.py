@@ -33,6 +33,15 @@ from ..autograd import enable_grad
 from ..nn.functional._args import ntuple
 from ..tensor import Tensor
 
+_ADAPTIVE_POOLS = (
+    nn.AdaptiveAvgPool1d,
+    nn.AdaptiveAvgPool2d,
+    nn.AdaptiveAvgPool3d,
+    nn.AdaptiveMaxPool1d,
+    nn.AdaptiveMaxPool2d,
+    nn.AdaptiveMaxPool3d,
+)  # windows set by the input and output sizes: [floor(i·n/o), ceil((i+1)·n/o))
+
 __all__ = ["FieldRow", "ReceptiveField", "receptive_field", "receptive_field_for_unit"]
 
 
@@ -290,17 +299,7 @@ class _Tracer:
         """The spans of x's inputs that x's units ``span`` read."""
         if id(x) in self.made_by:
             _, module, y = self.made_by[id(x)]
-            if isinstance(
-                module,
-                (
-                    nn.AdaptiveAvgPool1d,
-                    nn.AdaptiveAvgPool2d,
-                    nn.AdaptiveAvgPool3d,
-                    nn.AdaptiveMaxPool1d,
-                    nn.AdaptiveMaxPool2d,
-                    nn.AdaptiveMaxPool3d,
-                ),
-            ):
+            if isinstance(module, _ADAPTIVE_POOLS):
                 # output i averages [floor(i·n/o), ceil((i+1)·n/o))
                 return [
                     (
@@ -348,17 +347,7 @@ class _Tracer:
             field = live[0]
             if field.is_global or not out_size:
                 return self.whole(out_size)
-            if isinstance(
-                module,
-                (
-                    nn.AdaptiveAvgPool1d,
-                    nn.AdaptiveAvgPool2d,
-                    nn.AdaptiveAvgPool3d,
-                    nn.AdaptiveMaxPool1d,
-                    nn.AdaptiveMaxPool2d,
-                    nn.AdaptiveMaxPool3d,
-                ),
-            ):
+            if isinstance(module, _ADAPTIVE_POOLS):
                 return field if out_size == field.size else _adaptive(field, out_size)
             geometry = _geometry(module, self.nd)
             if geometry is None:
