@@ -2,8 +2,9 @@
 
 Everything here rests on three array functions, each written once for 1-, 2- and 3-D:
 
-* ``im2col``: a strided *view* of the padded input, one window per output position, copied once into
-  the column matrix (N, C·K, L), so that a whole convolution is a single batched BLAS product.
+* ``im2col``: a strided *view* of the padded input, one window per output position, copied into a
+  column matrix (C·K, N·L), so that a convolution is a single BLAS product (taken a few samples at a
+  time, so that the column matrix stays in the CPU's cache).
 * ``col2im``: the adjoint of im2col. It adds the columns back into an image, one kernel offset at a
   time (K slices added, never a loop over pixels), summing where windows overlap.
 * the three convolutions of the textbook: the forward one, the *transposed* one (W^T applied to the
@@ -96,6 +97,7 @@ def sample_blocks(n: int, bytes_per_sample: int) -> list[tuple[int, int]]:
 
 
 _BLOCK_BYTES = 8 << 20
+_KEEP_BYTES = 64 << 20
 
 
 class _Workspace(threading.local):
@@ -107,6 +109,8 @@ class _Workspace(threading.local):
 
     def get(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+        if nbytes > _KEEP_BYTES:  # a single huge sample: not worth holding on to after this call
+            return np.empty(shape, dtype=dtype)
         buffer = self.buffers.get(name)
         if buffer is None or buffer.nbytes < nbytes:
             buffer = self.buffers[name] = np.empty(nbytes, np.uint8)
