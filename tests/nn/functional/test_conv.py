@@ -174,3 +174,23 @@ def test_conv_matches_the_definition(nd, x_shape, w_shape, kw, rng):
     b = rng.standard_normal(w_shape[0])
     ours = getattr(F, f"conv{nd}d")(cnnlab.tensor(x), cnnlab.tensor(w), cnnlab.tensor(b), **kw)
     np.testing.assert_allclose(ours.data, reference.conv(x, w, b, **kw), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda F_, x, w: F_.conv2d(x, w, padding=1),
+        lambda F_, x, w: F_.conv2d(x, w[:, :3], stride=2, groups=2),
+        lambda F_, x, w: F_.conv_transpose2d(x, w, stride=2),
+    ],
+    ids=["conv", "grouped-strided", "transposed-col2im"],
+)
+def test_blocks_of_samples_and_unkept_workspaces_give_the_same_numbers(fn, rng, monkeypatch):
+    from cnnlab.nn.functional import conv as conv_module
+
+    # force many small blocks, and buffers too large to keep: the batch is split 11 ways
+    monkeypatch.setattr(conv_module, "_BLOCK_BYTES", 6 * 9 * 36 * 4)
+    monkeypatch.setattr(conv_module, "_KEEP_BYTES", 1024)
+    x = rng.standard_normal((11, 6, 6, 6)).astype(np.float32)
+    w = rng.standard_normal((6, 6, 3, 3)).astype(np.float32)
+    check_against_torch(lambda x, w: fn(F, x, w), lambda x, w: fn(TF, x, w), [x, w])
