@@ -66,28 +66,30 @@ def windows(xp: np.ndarray, kernel: Sequence[int], stride: Sequence[int], dilati
     return as_strided(xp, shape=shape, strides=strides, writeable=False)
 
 
-def im2col(xp: np.ndarray, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int],
-           out_sizes: Sequence[int] | None = None) -> np.ndarray:
-    """The column matrix (N, C·K, L) of a padded input: column l holds the window of output position l.
-
-    ``out_sizes`` keeps only the first windows along each axis (the others would need more padding).
-    """
+def sample_view(xp: np.ndarray, kernel, stride, dilation, out_sizes=None) -> np.ndarray:
+    """The windows of a padded input as a strided view (N, C, *K, *O): sample n's column matrix
+    (C·K, L) once copied. ``out_sizes`` keeps only the first windows along each axis (the others
+    would need more padding)."""
     nd = len(kernel)
     win = windows(xp, kernel, stride, dilation)  # (N, C, *O, *K)
     if out_sizes is not None:
         win = win[(slice(None), slice(None)) + tuple(slice(0, o) for o in out_sizes)]
+    return win.transpose((0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd)))
+
+
+def im2col(xp: np.ndarray, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int],
+           out_sizes: Sequence[int] | None = None) -> np.ndarray:
+    """The column matrix (N, C·K, L) of a padded input: column l holds the window of output position l."""
     N, C = xp.shape[:2]
-    order = (0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))  # (N, C, *K, *O)
-    return contiguous(win.transpose(order)).reshape(N, C * math.prod(kernel), -1)
+    return contiguous(sample_view(xp, kernel, stride, dilation, out_sizes)).reshape(N, C * math.prod(kernel), -1)
 
 
 def column_view(xp: np.ndarray, kernel, stride, dilation, out_sizes) -> np.ndarray:
     """The windows of a padded input as a strided view (C, *K, N, *O): laid out in this order, a block
     of samples [n0:n1] is the column matrix (C·K, (n1-n0)·L) of those samples side by side."""
     nd = len(kernel)
-    win = windows(xp, kernel, stride, dilation)  # (N, C, *O, *K)
-    win = win[(slice(None), slice(None)) + tuple(slice(0, o) for o in out_sizes)]
-    return win.transpose((1,) + tuple(range(2 + nd, 2 + 2 * nd)) + (0,) + tuple(range(2, 2 + nd)))
+    view = sample_view(xp, kernel, stride, dilation, out_sizes)  # (N, C, *K, *O)
+    return view.transpose((1,) + tuple(range(2, 2 + nd)) + (0,) + tuple(range(2 + nd, 2 + 2 * nd)))
 
 
 def sample_blocks(n: int, bytes_per_sample: int) -> list[tuple[int, int]]:
@@ -163,8 +165,9 @@ def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups:
     """Cross-correlation (what deep learning calls convolution): (N, C, *S) * (OC, C/g, *K) -> (N, OC, *O).
 
     A few samples at a time (so that their column matrix stays in the CPU's cache): copy their windows
-    into the column matrix (G, C/g·K, b·L), multiply by the weights (G, OC/g, C/g·K) in one GEMM per
-    group, and put the result (OC, b, L) in place as (b, OC, L).
+    into a column matrix and multiply by the weights (G, OC/g, C/g·K): per sample (b, G, C/g·K, L) for
+    thin kernels, else as one matrix (G, C/g·K, b·L) whose product (OC, b, L) is put in place as
+    (b, OC, L).
     """
     N, C = x.shape[:2]
     OC, kernel = w.shape[0], w.shape[2:]
@@ -176,16 +179,25 @@ def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups:
         return _convolve_depthwise(xp, w, stride, dilation, out_sizes)
     dtype = np.result_type(x, w)
     L, CK = math.prod(out_sizes), C * math.prod(kernel)
-    view = column_view(xp, kernel, stride, dilation, out_sizes)  # (C, *K, N, *O)
-    at = (slice(None),) * (1 + len(kernel))
     weights = w.reshape(groups, OC // groups, -1)
     out = np.empty((N, OC, L), dtype=dtype)
+    # Thin kernels (C·K < 256, as in LeNet) are faster as per-sample products written straight into
+    # place; wider ones as one product over the block's samples side by side, transposed afterwards.
+    per_sample = CK < 256
+    view = (sample_view if per_sample else column_view)(xp, kernel, stride, dilation, out_sizes)
+    at = () if per_sample else (slice(None),) * (1 + len(kernel))
     for n0, n1 in sample_blocks(N, CK * L * dtype.itemsize):
-        cols = _workspace.get("columns", view[at + (slice(n0, n1),)].shape, dtype)
-        copy_into(cols, view[at + (slice(n0, n1),)])
-        product = _workspace.get("product", (groups, OC // groups, (n1 - n0) * L), dtype)
+        b = n1 - n0
+        block = view[at + (slice(n0, n1),)]
+        cols = _workspace.get("columns", block.shape, dtype)
+        copy_into(cols, block)
+        if per_sample:
+            placed = out[n0:n1].reshape(b, groups, OC // groups, L)
+            np.matmul(weights, cols.reshape(b, groups, CK // groups, L), out=placed)
+            continue
+        product = _workspace.get("product", (groups, OC // groups, b * L), dtype)
         np.matmul(weights, cols.reshape(groups, CK // groups, -1), out=product)
-        np.copyto(out[n0:n1], product.reshape(OC, n1 - n0, L).transpose(1, 0, 2))
+        np.copyto(out[n0:n1], product.reshape(OC, b, L).transpose(1, 0, 2))
     return out.reshape((N, OC) + out_sizes)
 
 

@@ -177,20 +177,22 @@ def test_conv_matches_the_definition(nd, x_shape, w_shape, kw, rng):
 
 
 @pytest.mark.parametrize(
-    "fn",
+    "fn,channels",
     [
-        lambda F_, x, w: F_.conv2d(x, w, padding=1),
-        lambda F_, x, w: F_.conv2d(x, w[:, :3], stride=2, groups=2),
-        lambda F_, x, w: F_.conv_transpose2d(x, w, stride=2),
+        (lambda F_, x, w: F_.conv2d(x, w, padding=1), 6),  # C·K = 54: per-sample products
+        (lambda F_, x, w: F_.conv2d(x, w, padding=1), 32),  # C·K = 288: one product per block
+        (lambda F_, x, w: F_.conv2d(x, w[:, : w.shape[1] // 2], stride=2, groups=2), 6),
+        (lambda F_, x, w: F_.conv2d(x, w[:, : w.shape[1] // 2], stride=2, groups=2), 64),
+        (lambda F_, x, w: F_.conv_transpose2d(x, w[:, :4], stride=2), 6),
     ],
-    ids=["conv", "grouped-strided", "transposed-col2im"],
+    ids=["conv-thin", "conv-wide", "grouped-thin", "grouped-wide", "transposed-col2im"],
 )
-def test_blocks_of_samples_and_unkept_workspaces_give_the_same_numbers(fn, rng, monkeypatch):
+def test_blocks_of_samples_and_unkept_workspaces_give_the_same_numbers(fn, channels, rng, monkeypatch):
     from cnnlab.nn.functional import conv as conv_module
 
     # force many small blocks, and buffers too large to keep: the batch is split 11 ways
-    monkeypatch.setattr(conv_module, "_BLOCK_BYTES", 6 * 9 * 36 * 4)
+    monkeypatch.setattr(conv_module, "_BLOCK_BYTES", channels * 9 * 36 * 4)
     monkeypatch.setattr(conv_module, "_KEEP_BYTES", 1024)
-    x = rng.standard_normal((11, 6, 6, 6)).astype(np.float32)
-    w = rng.standard_normal((6, 6, 3, 3)).astype(np.float32)
+    x = rng.standard_normal((11, channels, 6, 6)).astype(np.float32)
+    w = (rng.standard_normal((channels, channels, 3, 3)) / channels).astype(np.float32)
     check_against_torch(lambda x, w: fn(F, x, w), lambda x, w: fn(TF, x, w), [x, w])
