@@ -175,6 +175,21 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return grad
 
 
+def masked(grad: np.ndarray, keep: np.ndarray, finite: bool | None = None) -> np.ndarray:
+    """``grad`` where ``keep`` (a boolean array of the same shape), else 0: the gradient of ReLU, of
+    max pooling, of every op that lets some elements through and stops the others.
+
+    A multiplication by the mask is several times faster than ``np.where``; where ``grad`` holds Inf
+    or NaN (Inf·0 would make NaN where PyTorch gives 0), the stopped elements are zeroed explicitly.
+    ``finite`` says whether ``grad`` is known to be all finite (a caller masking it many times).
+    """
+    with np.errstate(invalid="ignore"):  # Inf·0: mended just below
+        out = np.multiply(grad, keep, dtype=grad.dtype)
+    if finite is False or (finite is None and not np.isfinite(out).all()):
+        np.copyto(out, 0, where=~keep)
+    return out
+
+
 def _topological_order(root: Tensor) -> list[Tensor]:
     """Tensors reachable from ``root`` that need a gradient, each after every tensor it was made from."""
     order: list[Tensor] = []

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ...autograd import Function
+from ...autograd import Function, masked
 from ...tensor import Tensor
 
 __all__ = [
@@ -197,11 +197,11 @@ def _check_number(op: str, name: str, value: Any) -> float:
 
 class _Relu(Function):
     def forward(self, x):
-        self.dead = x <= 0  # slope 0 at 0, as in PyTorch (NaN passes its gradient on)
+        self.alive = ~(x <= 0)  # slope 0 at 0, as in PyTorch (NaN passes its gradient on)
         return np.maximum(x, x.dtype.type(0))  # np.maximum propagates NaN
 
     def backward(self, grad):
-        return np.where(self.dead, grad.dtype.type(0), grad)
+        return masked(grad, self.alive)
 
 
 class _Hardtanh(Function):

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ...autograd import Function
+from ...autograd import Function, masked
 from ...tensor import Tensor
 from ._args import check_spatial_input, non_negative, ntuple, output_size, positive
 from .conv import col2im, crop, pad_spatial, windows
@@ -144,8 +144,9 @@ class _MaxPool(Function):
     def backward(self, grad):
         kernel = self.geometry[0]
         g = np.zeros(self.shape[:2] + self.padded, dtype=grad.dtype)
+        finite = bool(np.isfinite(grad).all())
         for flat_k, k in enumerate(np.ndindex(*kernel)):
-            g[self._offset_view(k)] += np.where(self.winner == flat_k, grad, 0)
+            g[self._offset_view(k)] += masked(grad, self.winner == flat_k, finite)
         return crop(g, self.pads, self.shape[2:])
 
 
