@@ -19,7 +19,7 @@ import numpy as np
 from .. import nn
 from ..autograd import no_grad
 from ..nn.functional._args import non_negative, ntuple, output_size, positive
-from ..nn.functional.conv import conv_geometry
+from ..nn.functional.conv import conv_geometry, conv_transpose_geometry
 from ..tensor import zeros
 from .macs import layer_macs
 
@@ -149,19 +149,13 @@ def shape(
             raise ValueError(
                 f"{op}: in_channels ({C}) and out_channels ({OC}) must be divisible by groups ({groups!r})"
             )
-        s = positive(ntuple(1 if stride is None else stride, nd, op, "stride"), op, "stride")
-        d = positive(ntuple(dilation, nd, op, "dilation"), op, "dilation")
-        p = non_negative(ntuple(padding, nd, op, "padding"), op, "padding")
-        o = non_negative(ntuple(output_padding, nd, op, "output_padding"), op, "output_padding")
-        for op_, s_, d_ in zip(o, s, d):
-            if op_ >= s_ and op_ >= d_:
-                raise ValueError(
-                    f"{op}: output_padding must be smaller than either stride or dilation, got "
-                    f"output_padding={o}, stride={s}, dilation={d}"
-                )
+        s, p, d, sizes = conv_transpose_geometry(
+            op, dims, (C, OC // groups) + kernel, 1 if stride is None else stride, padding, output_padding,
+            groups, dilation,
+        )
+        o = ntuple(output_padding, nd, op, "output_padding")
         out = []
-        for ax, n, k, s_, p_, d_, o_ in zip(axes, spatial, kernel, s, p, d, o):
-            size = (n - 1) * s_ - 2 * p_ + d_ * (k - 1) + o_ + 1
+        for ax, n, k, s_, p_, d_, o_, size in zip(axes, spatial, kernel, s, p, d, o, sizes):
             if size <= 0:
                 raise ValueError(f"{op}: the output size along {ax} would be {size}, for input shape {dims}")
             formulas.append(

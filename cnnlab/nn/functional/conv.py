@@ -431,6 +431,51 @@ def _conv_geometry(op, input_shape, weight_shape, stride, padding, dilation, gro
     return stride, pads, dilation, (N, OC) + out
 
 
+def conv_transpose_geometry(
+    op: str,
+    input_shape: tuple[int, ...],
+    weight_shape: tuple[int, ...],
+    stride: Any,
+    padding: Any,
+    output_padding: Any,
+    groups: int,
+    dilation: Any,
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """Check a transposed convolution's arguments; return (stride, padding, dilation, output spatial
+    size), the size (n - 1)s - 2p + d(k - 1) + output_padding + 1 per axis, which the caller checks
+    is positive. ``input_shape`` is batched (N, C, *S), ``weight_shape`` (C, OC/g, *K).
+
+    >>> conv_transpose_geometry("conv_transpose2d", (1, 4, 5, 5), (4, 2, 3, 3), 2, 1, 1, 1, 1)[3]
+    (10, 10)
+    """
+    nd = len(input_shape) - 2
+    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups <= 0:
+        raise ValueError(f"{op}: expected groups to be a positive int, got groups={groups!r}")
+    C = input_shape[1]
+    if weight_shape[0] != C:
+        raise ValueError(
+            f"{op}: given weight of shape {tuple(weight_shape)}, expected input {tuple(input_shape)} to have "
+            f"{weight_shape[0]} channels (weight.shape[0]), but got {C} channels instead"
+        )
+    if C % groups:
+        raise ValueError(f"{op}: in_channels ({C}) must be divisible by groups ({groups})")
+    stride = positive(ntuple(stride, nd, op, "stride"), op, "stride")
+    dilation = positive(ntuple(dilation, nd, op, "dilation"), op, "dilation")
+    padding = non_negative(ntuple(padding, nd, op, "padding"), op, "padding")
+    output_padding = non_negative(ntuple(output_padding, nd, op, "output_padding"), op, "output_padding")
+    for op_, s, d in zip(output_padding, stride, dilation):
+        if op_ >= s and op_ >= d:
+            raise ValueError(
+                f"{op}: output_padding must be smaller than either stride or dilation, got "
+                f"output_padding={output_padding}, stride={stride}, dilation={dilation}"
+            )
+    spatial = tuple(
+        (n - 1) * s - 2 * p + d * (k - 1) + o + 1
+        for n, s, p, d, k, o in zip(input_shape[2:], stride, padding, dilation, weight_shape[2:], output_padding)
+    )
+    return stride, padding, dilation, spatial
+
+
 _cached_geometry = functools.lru_cache(maxsize=4096)(_conv_geometry)  # a network asks the same few questions
 
 
@@ -468,30 +513,8 @@ def _conv_transpose(op: str, nd: int, input, weight, bias, stride, padding, outp
             f"{op}: expected a {nd + 2}-D weight (in_channels, out_channels/groups, *kernel_size), "
             f"got weight of shape {weight.shape}"
         )
-    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups <= 0:
-        raise ValueError(f"{op}: expected groups to be a positive int, got groups={groups!r}")
-    C = x.shape[1]
-    if weight.shape[0] != C:
-        raise ValueError(
-            f"{op}: given weight of shape {weight.shape}, expected input {x.shape} to have {weight.shape[0]} "
-            f"channels (weight.shape[0]), but got {C} channels instead"
-        )
-    if C % groups:
-        raise ValueError(f"{op}: in_channels ({C}) must be divisible by groups ({groups})")
-    stride = positive(ntuple(stride, nd, op, "stride"), op, "stride")
-    dilation = positive(ntuple(dilation, nd, op, "dilation"), op, "dilation")
-    padding = non_negative(ntuple(padding, nd, op, "padding"), op, "padding")
-    output_padding = non_negative(ntuple(output_padding, nd, op, "output_padding"), op, "output_padding")
-    for op_, s, d in zip(output_padding, stride, dilation):
-        if op_ >= s and op_ >= d:
-            raise ValueError(
-                f"{op}: output_padding must be smaller than either stride or dilation, got "
-                f"output_padding={output_padding}, stride={stride}, dilation={dilation}"
-            )
-    kernel = weight.shape[2:]
-    spatial = tuple(
-        (n - 1) * s - 2 * p + d * (k - 1) + o + 1
-        for n, s, p, d, k, o in zip(x.shape[2:], stride, padding, dilation, kernel, output_padding)
+    stride, padding, dilation, spatial = conv_transpose_geometry(
+        op, x.shape, weight.shape, stride, padding, output_padding, groups, dilation
     )
     if any(n <= 0 for n in spatial):
         raise ValueError(f"{op}: the output size {spatial} is too small for input of shape {input.shape}")
