@@ -52,14 +52,23 @@ Pads = tuple[tuple[int, int], ...]  # (before, after) for each spatial axis
 # the array machinery
 
 
-def windows(xp: np.ndarray, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int]) -> np.ndarray:
+def windows(
+    xp: np.ndarray,
+    kernel: Sequence[int],
+    stride: Sequence[int],
+    dilation: Sequence[int],
+    out_sizes: Sequence[int] | None = None,
+) -> np.ndarray:
     """A read-only view (N, C, *O, *K) of every kernel window of the (already padded) ``xp``.
 
     No data moves: window (o, k) starts at o·s + k·d, so its strides are the input's strides times s
-    (over output positions) and times d (over kernel offsets).
+    (over output positions) and times d (over kernel offsets). ``out_sizes`` keeps only the first
+    windows along each axis (where more padding than the op needs was added, as for ceil_mode).
     """
     spatial = xp.shape[2:]
     out = tuple((n - d * (k - 1) - 1) // s + 1 for n, k, s, d in zip(spatial, kernel, stride, dilation))
+    if out_sizes is not None:
+        out = tuple(min(o, limit) for o, limit in zip(out, out_sizes))
     st = xp.strides
     shape = xp.shape[:2] + out + tuple(kernel)
     strides = st[:2] + tuple(a * s for a, s in zip(st[2:], stride)) + tuple(a * d for a, d in zip(st[2:], dilation))
@@ -71,9 +80,7 @@ def sample_view(xp: np.ndarray, kernel, stride, dilation, out_sizes=None) -> np.
     (C·K, L) once copied. ``out_sizes`` keeps only the first windows along each axis (the others
     would need more padding)."""
     nd = len(kernel)
-    win = windows(xp, kernel, stride, dilation)  # (N, C, *O, *K)
-    if out_sizes is not None:
-        win = win[(slice(None), slice(None)) + tuple(slice(0, o) for o in out_sizes)]
+    win = windows(xp, kernel, stride, dilation, out_sizes)  # (N, C, *O, *K)
     return win.transpose((0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd)))
 
 
@@ -92,9 +99,10 @@ def column_view(xp: np.ndarray, kernel, stride, dilation, out_sizes) -> np.ndarr
     return view.transpose((1,) + tuple(range(2, 2 + nd)) + (0,) + tuple(range(2 + nd, 2 + 2 * nd)))
 
 
-def sample_blocks(n: int, bytes_per_sample: int) -> list[tuple[int, int]]:
-    """Split a batch of ``n`` into blocks whose column matrices fit the CPU's cache (about 8 MB)."""
-    size = max(1, min(n, _BLOCK_BYTES // max(bytes_per_sample, 1)))
+def sample_blocks(n: int, bytes_per_sample: int, budget: int | None = None) -> list[tuple[int, int]]:
+    """Split a batch of ``n`` into blocks of about ``budget`` bytes (default: a column matrix that fits
+    the CPU's cache, about 8 MB); at least one sample per block."""
+    size = max(1, min(n, (budget or _BLOCK_BYTES) // max(bytes_per_sample, 1)))
     return [(i, min(i + size, n)) for i in range(0, n, size)]
 
 
@@ -212,17 +220,14 @@ def _convolve_depthwise(xp: np.ndarray, w: np.ndarray, stride, dilation, out_siz
     N, C = xp.shape[:2]
     OC, kernel = w.shape[0], w.shape[2:]
     m = OC // C
-    win = windows(xp, kernel, stride, dilation)[(slice(None), slice(None)) + tuple(slice(0, o) for o in out_sizes)]
-    win = win[:, :, None]  # (N, C, 1, *O, *K): broadcasts over the m filters of a channel
+    win = windows(xp, kernel, stride, dilation, out_sizes)[:, :, None]  # (N, C, 1, *O, *K): broadcasts over the m filters of a channel
     taps = w.reshape((1, C, m) + (1,) * len(kernel) + tuple(kernel))
     dtype = np.result_type(xp, w)
     out = np.empty((N, C, m) + tuple(out_sizes), dtype=dtype)
-    block = max(1, _CACHE_BLOCK // out[0].size)
-    tmp = np.empty((min(block, N),) + out.shape[1:], dtype=dtype)
     offsets = list(np.ndindex(*kernel))
-    for n in range(0, N, block):
-        o, x_n = out[n : n + block], win[n : n + block]
-        t = tmp[: len(o)]
+    for n0, n1 in sample_blocks(N, out[0].nbytes, budget=1 << 20):
+        o, x_n = out[n0:n1], win[n0:n1]
+        t = _workspace.get("product", o.shape, dtype)
         for i, k in enumerate(offsets):
             at = (Ellipsis,) + k
             np.multiply(taps[at], x_n[at], out=o if i == 0 else t)
@@ -230,8 +235,6 @@ def _convolve_depthwise(xp: np.ndarray, w: np.ndarray, stride, dilation, out_siz
                 o += t
     return out.reshape((N, OC) + tuple(out_sizes))
 
-
-_CACHE_BLOCK = 1 << 18  # elements per block of a cache-blocked loop over the batch (1 MB of float32)
 
 
 def convolve_transpose(y: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups: int, spatial) -> np.ndarray:
@@ -284,8 +287,7 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
     D = dy.shape[1]
     if groups == C > 1:
         # depthwise: per kernel offset, each channel's inputs dotted with its own output gradients
-        win = windows(pad_spatial(x, pads), kernel, stride, dilation)
-        win = win[(slice(None), slice(None)) + tuple(slice(0, o) for o in dy.shape[2:])]
+        win = windows(pad_spatial(x, pads), kernel, stride, dilation, dy.shape[2:])
         g = dy.reshape((N, C, D // C) + dy.shape[2:])
         axes = "xyz"[: len(kernel)]
         rule = f"ncj{axes},nc{axes}->cj"

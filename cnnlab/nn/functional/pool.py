@@ -202,8 +202,7 @@ class _AvgPool(Function):
         self.pads = tuple(zip(padding, extra))
         self.geometry = (x.shape, kernel, stride)
         xp = pad_spatial(x, self.pads)
-        win = windows(xp, kernel, stride, (1,) * nd)
-        win = win[(slice(None), slice(None)) + tuple(slice(0, o) for o in out_sizes)]
+        win = windows(xp, kernel, stride, (1,) * nd, out_sizes)
         sums = win.sum(axis=tuple(range(2 + nd, 2 + 2 * nd)))
         if divisor_override:
             self.divisor = x.dtype.type(divisor_override)

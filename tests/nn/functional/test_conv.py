@@ -196,3 +196,14 @@ def test_blocks_of_samples_and_unkept_workspaces_give_the_same_numbers(fn, chann
     x = rng.standard_normal((11, channels, 6, 6)).astype(np.float32)
     w = (rng.standard_normal((channels, channels, 3, 3)) / channels).astype(np.float32)
     check_against_torch(lambda x, w: fn(F, x, w), lambda x, w: fn(TF, x, w), [x, w])
+
+
+def test_depthwise_convolution_over_several_blocks_of_samples_matches_torch(rng):
+    from cnnlab.nn.functional.conv import sample_blocks
+
+    x = rng.standard_normal((40, 8, 40, 40)).astype(np.float32)
+    w = rng.standard_normal((16, 1, 3, 3)).astype(np.float32)  # two filters per channel
+    assert len(sample_blocks(40, 16 * 40 * 40 * 4, budget=1 << 20)) > 1
+    check_against_torch(
+        lambda x, w: F.conv2d(x, w, padding=1, groups=8), lambda x, w: TF.conv2d(x, w, padding=1, groups=8), [x, w]
+    )
