@@ -263,16 +263,11 @@ def compare(ours: Step, theirs: Step, repeat: int) -> tuple[float, float]:
     return statistics.median(samples[0]) * 1e3, statistics.median(samples[1]) * 1e3
 
 
-def _rss_high_water_kb() -> int:
+def _status_kb(field: str) -> int:
+    """A memory figure of this process in kB, from /proc/self/status: VmRSS now, VmHWM its peak
+    (without /proc, the peak from getrusage stands in for both)."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
-def _rss_kb() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1])
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
@@ -289,11 +284,11 @@ def measure_memory_here(workload: Workload, lib: str) -> float:
         Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current resident size
     except OSError:
         pass
-    baseline = _rss_kb()
+    baseline = _status_kb("VmRSS")
     step = workload.make(lib, None)
     for _ in range(3):
         step()
-    return max(_rss_high_water_kb() - baseline, 0) / 1024
+    return max(_status_kb("VmHWM") - baseline, 0) / 1024
 
 
 def measure_memory(workload: Workload, lib: str) -> float | None:

@@ -320,14 +320,3 @@ def test_relu_stops_inf_and_nan_gradients_where_it_is_dead_as_torch_does():
     torch.relu(theirs).backward(torch.from_numpy(upstream))
     np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())  # [0, nan, 0, 1, -inf]
 
-
-def test_max_pool_stops_inf_gradients_at_the_losers_as_torch_does():
-    import torch
-
-    x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
-    upstream = np.array([[[[np.inf, 1.0], [np.nan, -np.inf]]]], np.float32)
-    ours = cnnlab.tensor(x, requires_grad=True)
-    F.max_pool2d(ours, 2).backward(upstream)
-    theirs = torch.tensor(x, requires_grad=True)
-    torch.nn.functional.max_pool2d(theirs, 2).backward(torch.from_numpy(upstream))
-    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 import torch.nn.functional as TF
 from harness import check_against_torch, check_gradients, noncontiguous
 
@@ -208,3 +209,13 @@ def test_pool_matches_the_definition(nd, shape, kw, reduce, rng):
     ours = getattr(F, f"{reduce}_pool{nd}d")(cnnlab.tensor(x), **kw)
     expected = reference.pool(x, kw["kernel_size"], stride, kw.get("padding", 0), reduce)
     np.testing.assert_allclose(ours.data, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_max_pool_stops_inf_gradients_at_the_losers_as_torch_does():
+    x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
+    upstream = np.array([[[[np.inf, 1.0], [np.nan, -np.inf]]]], np.float32)
+    ours = cnnlab.tensor(x, requires_grad=True)
+    F.max_pool2d(ours, 2).backward(upstream)
+    theirs = torch.tensor(x, requires_grad=True)
+    TF.max_pool2d(theirs, 2).backward(torch.from_numpy(upstream))
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
