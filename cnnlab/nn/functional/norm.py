@@ -5,8 +5,9 @@ then scale and shift. They share :class:`_Normalize`, whose backward is the clos
 
     dx = (g - mean(g) - x̂ · mean(g · x̂)) / σ,    g = dy · weight,   σ = sqrt(var + eps)
 
-with the means taken over the normalised axes. What differs is only which axes are normalised and how
-``weight`` and ``bias`` broadcast:
+with the means taken over the normalised axes (batch norm, the one every CNN trains with, has its own
+per-channel implementation of the same formula, :class:`_BatchNorm`, built for speed). What differs is
+only which axes are normalised and how ``weight`` and ``bias`` broadcast:
 
     batch_norm     (N, C, *S)  over N and S          weight (C,) as (1, C, 1, ...)
     instance_norm  (N, C, *S)  over S                weight (C,) as (1, C, 1, ...)
@@ -83,6 +84,70 @@ class _Normalize(Function):
             gx += g * scale
             gx -= g.mean(axis=axes, keepdims=True) * scale
         return gx, gw, gb
+
+
+class _BatchNorm(Function):
+    """Training-mode batch norm on (N, C, L): the same closed form as :class:`_Normalize`, written per
+    channel so that each pass over the activations is one NumPy call.
+
+    The per-channel sums are matrix products (a BLAS product with a vector of ones, a batch of dot
+    products), which run on every core and are several times faster than NumPy's reductions over the
+    axes (0, 2). Nothing of activation size is saved beyond the input (x̂ is recomputed in backward), and
+    backward folds the closed form into per-channel coefficients:
+
+        dx = a·g + b·(x - μ) + c,   a = w/σ,   b = -a·mean(g·x̂)/σ,   c = -a·mean(g)
+
+    ``stats`` receives the batch mean and biased variance (C,), for the running statistics.
+    """
+
+    def forward(self, x, weight, bias, eps, stats):
+        N, C = x.shape[:2]
+        x3 = x.reshape(N, C, -1)
+        count = x3.shape[0] * x3.shape[2]
+        mean = _channel_sums(x3) / count
+        out = np.subtract(x3, mean[:, None])  # centred, then scaled and shifted in place
+        var = _channel_dots(out, out) / count
+        inv_std = (1 / np.sqrt(var + x.dtype.type(eps))).astype(x.dtype, copy=False)
+        scale = inv_std if weight is None else weight * inv_std
+        out *= scale[:, None]
+        if bias is not None:
+            out += bias[:, None]
+        self.x, self.mean, self.inv_std, self.scale = x3, mean, inv_std, scale
+        stats += [mean, var]
+        return out.reshape(x.shape)
+
+    def backward(self, grad):
+        x3, mean, inv_std, scale = self.x, self.mean, self.inv_std, self.scale
+        g = grad.reshape(x3.shape)
+        count = x3.shape[0] * x3.shape[2]
+        sum_g = _channel_sums(g)
+        centered = np.subtract(x3, mean[:, None])
+        sum_g_xhat = _channel_dots(g, centered) * inv_std  # Σ g·x̂
+        gx = None
+        if self.needs_input_grad[0]:
+            centered *= (-scale * inv_std * sum_g_xhat / count)[:, None]
+            centered -= (scale * sum_g / count)[:, None]
+            gx = centered
+            gx += g * scale[:, None]
+            gx = gx.reshape(grad.shape)
+        gw = sum_g_xhat if self.needs_input_grad[1] else None
+        gb = sum_g if self.needs_input_grad[2] else None
+        return gx, gw, gb
+
+
+def _channel_sums(a: np.ndarray) -> np.ndarray:
+    """Σ over axes 0 and 2 of ``a`` (N, C, L): (C,), one matrix-vector product and a short sum."""
+    N, C, L = a.shape
+    if L == 1:
+        return a[:, :, 0].sum(axis=0)
+    return (a.reshape(N * C, L) @ np.ones(L, dtype=a.dtype)).reshape(N, C).sum(axis=0)
+
+
+def _channel_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Σ over axes 0 and 2 of ``a · b`` (N, C, L): (C,), one dot product of length L per (n, c)."""
+    if a.shape[2] == 1:
+        return np.einsum("nc,nc->c", a[:, :, 0], b[:, :, 0])
+    return np.matmul(a[:, :, None, :], b[:, :, :, None]).sum(axis=(0, 2, 3))
 
 
 def _sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -241,10 +306,9 @@ def batch_norm(
         raise ValueError(
             f"{op}: Expected more than 1 value per channel when training, got input size {x.shape}"
         )
-    axes = (0,) + tuple(range(2, x.ndim))
-    shape = (1, C) + (1,) * (x.ndim - 2)
-    out, mean, var = _normalize(x, axes, weight, bias, shape, eps)
-    _update_running(running_mean, running_var, mean, var, count, momentum)
+    stats: list[np.ndarray] = []
+    out = _BatchNorm.apply(x, weight, bias, eps=eps, stats=stats)
+    _update_running(running_mean, running_var, *stats, count, momentum)
     return out
 
 
