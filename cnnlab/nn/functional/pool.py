@@ -86,15 +86,24 @@ class _MaxPool(Function):
             x = pad_spatial(x, self.pads, -np.inf)
         self.padded = x.shape[2:]
         views = [x[self._offset_view(k)] for k in np.ndindex(*kernel)]
-        out = views[0].copy()
-        for view in views[1:]:
-            np.maximum(out, view, out=out)  # NaN propagates, as in PyTorch
-        if indices is None and not self.needs_input_grad[0]:
+        if len(views) == 1:
+            out = views[0].copy()
+        else:
+            out = np.maximum(views[0], views[1])  # NaN propagates, as in PyTorch
+        track = indices is not None or self.needs_input_grad[0]
+        if track:
+            # the winner is the first offset holding the maximum (PyTorch's tie rule): offset k takes
+            # over where it beats every earlier one, and as k only grows, winner = max(winner, k·beats)
+            winner = np.zeros(out.shape, dtype=np.int8 if len(views) <= 127 else np.int32)
+            beats, step = np.empty(out.shape, dtype=bool), np.empty_like(winner)
+        for k in range(1, len(views)):
+            if track:
+                np.greater(views[k], views[0] if k == 1 else out, out=beats)
+                np.maximum(winner, np.multiply(beats, winner.dtype.type(k), out=step), out=winner)
+            if k > 1:
+                np.maximum(out, views[k], out=out)
+        if not track:
             return out  # inference: nobody will ask who won
-        # the winner is the first offset holding the maximum (PyTorch's tie rule) ...
-        winner = np.full(out.shape, len(views) - 1, dtype=np.int8 if len(views) <= 127 else np.int32)
-        for flat_k in range(len(views) - 2, -1, -1):
-            np.copyto(winner, flat_k, where=views[flat_k] == out)
         # ... or, in a window holding NaN, its last NaN (PyTorch keeps replacing on NaN)
         if np.isnan(out).any():
             for flat_k, view in enumerate(views):
@@ -142,11 +151,22 @@ class _MaxPool(Function):
         return _flat_index(coords, self.shape[2:])
 
     def backward(self, grad):
-        kernel = self.geometry[0]
-        g = np.zeros(self.shape[:2] + self.padded, dtype=grad.dtype)
+        kernel, stride, dilation, out_sizes = self.geometry
         finite = bool(np.isfinite(grad).all())
+        # windows side by side that cover the whole (padded) input, as for MaxPool2d(2): every element
+        # is in exactly one offset's view, so each view is written once, with no zeros to start from
+        tiled = all(d == 1 and s == k and o * s == n
+                    for k, s, d, o, n in zip(kernel, stride, dilation, out_sizes, self.padded))
+        g = (np.empty if tiled else np.zeros)(self.shape[:2] + self.padded, dtype=grad.dtype)
         for flat_k, k in enumerate(np.ndindex(*kernel)):
-            g[self._offset_view(k)] += masked(grad, self.winner == flat_k, finite)
+            view, keep = g[self._offset_view(k)], self.winner == flat_k
+            if not tiled:
+                view += masked(grad, keep, finite)
+            elif finite:
+                np.multiply(grad, keep, out=view)
+            else:
+                view[...] = 0
+                np.copyto(view, grad, where=keep)
         return crop(g, self.pads, self.shape[2:])
 
 

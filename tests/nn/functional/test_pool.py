@@ -106,6 +106,13 @@ def test_max_pool_gradient_of_overlapping_windows_and_ties_matches_torch(rng):
     )
 
 
+@pytest.mark.parametrize("shape", [(2, 3, 8, 8), (2, 3, 9, 7)])  # windows tile the input / leave a rim
+def test_max_pool_gradient_of_side_by_side_windows_with_ties_and_nan_matches_torch(shape, rng):
+    x = rng.integers(0, 3, shape).astype(np.float64)  # many ties: the first maximum takes the gradient
+    x[0, 0, 1, 1] = x[1, 2, 4, 5] = np.nan  # the NaN wins its window, value and gradient
+    check_against_torch(lambda a: F.max_pool2d(a, 2), lambda a: TF.max_pool2d(a, 2), [x])
+
+
 def test_max_pool_gradient_with_minus_infinity_windows_lands_inside(rng):
     x = np.full((1, 2, 5, 5), -np.inf, np.float32)
     x[0, 1, 2:, 2:] = rng.standard_normal((3, 3))
