@@ -32,6 +32,7 @@ from numpy.lib.stride_tricks import as_strided
 from ...autograd import Function
 from ...parallel import contiguous, copy_into
 from ...tensor import Tensor
+from ._reduce import channel_sums
 from ._args import check_spatial_input, check_tensor, non_negative, ntuple, output_size, positive
 
 __all__ = [
@@ -169,8 +170,10 @@ def crop(x: np.ndarray, pads: Pads, spatial: Sequence[int]) -> np.ndarray:
     return x[(slice(None), slice(None)) + tuple(slice(b, b + n) for (b, _), n in zip(pads, spatial))]
 
 
-def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups: int) -> np.ndarray:
-    """Cross-correlation (what deep learning calls convolution): (N, C, *S) * (OC, C/g, *K) -> (N, OC, *O).
+def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups: int,
+             bias: np.ndarray | None = None) -> np.ndarray:
+    """Cross-correlation (what deep learning calls convolution): (N, C, *S) * (OC, C/g, *K) -> (N, OC, *O),
+    plus ``bias`` (OC,) if given (added block by block, while the block is in the cache).
 
     A few samples at a time (so that their column matrix stays in the CPU's cache): copy their windows
     into a column matrix and multiply by the weights (G, OC/g, C/g·K): per sample (b, G, C/g·K, L) for
@@ -184,8 +187,9 @@ def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups:
     )
     xp = pad_spatial(x, pads)
     if groups == C > 1:
-        return _convolve_depthwise(xp, w, stride, dilation, out_sizes)
+        return _convolve_depthwise(xp, w, stride, dilation, out_sizes, bias)
     dtype = np.result_type(x, w)
+    per_channel = None if bias is None else bias.reshape(-1, 1)
     L, CK = math.prod(out_sizes), C * math.prod(kernel)
     weights = w.reshape(groups, OC // groups, -1)
     out = np.empty((N, OC, L), dtype=dtype)
@@ -202,14 +206,20 @@ def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups:
         if per_sample:
             placed = out[n0:n1].reshape(b, groups, OC // groups, L)
             np.matmul(weights, cols.reshape(b, groups, CK // groups, L), out=placed)
+            if bias is not None:
+                out[n0:n1] += per_channel
             continue
         product = _workspace.get("product", (groups, OC // groups, b * L), dtype)
         np.matmul(weights, cols.reshape(groups, CK // groups, -1), out=product)
-        np.copyto(out[n0:n1], product.reshape(OC, b, L).transpose(1, 0, 2))
+        product = product.reshape(OC, b, L).transpose(1, 0, 2)
+        if bias is None:
+            np.copyto(out[n0:n1], product)
+        else:
+            np.add(product, per_channel, out=out[n0:n1])
     return out.reshape((N, OC) + out_sizes)
 
 
-def _convolve_depthwise(xp: np.ndarray, w: np.ndarray, stride, dilation, out_sizes) -> np.ndarray:
+def _convolve_depthwise(xp: np.ndarray, w: np.ndarray, stride, dilation, out_sizes, bias=None) -> np.ndarray:
     """A depthwise convolution (groups = C): each channel meets only its own m = OC/C filters, so a
     matrix product would be one row long. Instead, one multiply-add per kernel offset:
     out[:, c, j] += w[c·m + j, k] · (the inputs at offset k of every window of channel c).
@@ -233,6 +243,8 @@ def _convolve_depthwise(xp: np.ndarray, w: np.ndarray, stride, dilation, out_siz
             np.multiply(taps[at], x_n[at], out=o if i == 0 else t)
             if i:
                 o += t
+        if bias is not None:
+            o += bias.reshape((1, C, m) + (1,) * len(kernel))
     return out.reshape((N, OC) + tuple(out_sizes))
 
 
@@ -316,10 +328,7 @@ class _Conv(Function):
     def forward(self, x, w, b, stride, pads, dilation, groups):
         self.x, self.w = x, w
         self.geometry = (stride, pads, dilation, groups)
-        out = convolve(x, w, stride, pads, dilation, groups)
-        if b is not None:
-            out += b.reshape((1, -1) + (1,) * (x.ndim - 2))
-        return out
+        return convolve(x, w, stride, pads, dilation, groups, b)
 
     def backward(self, grad):
         stride, pads, dilation, groups = self.geometry
@@ -329,7 +338,7 @@ class _Conv(Function):
         if self.needs_input_grad[1]:
             dw = correlate_weight(self.x, grad, self.w.shape[2:], stride, pads, dilation, groups)
         if self.needs_input_grad[2]:
-            db = grad.sum(axis=(0,) + tuple(range(2, grad.ndim)))
+            db = channel_sums(grad)
         return dx, dw, db
 
 
@@ -351,7 +360,7 @@ class _ConvTranspose(Function):
         if self.needs_input_grad[1]:
             dw = correlate_weight(grad, self.x, self.w.shape[2:], stride, pads, dilation, groups)
         if self.needs_input_grad[2]:
-            db = grad.sum(axis=(0,) + tuple(range(2, grad.ndim)))
+            db = channel_sums(grad)
         return dx, dw, db
 
 

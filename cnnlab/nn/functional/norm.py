@@ -27,6 +27,7 @@ import numpy as np
 
 from ...autograd import Function
 from ...tensor import Tensor
+from ._reduce import channel_dots, channel_sums
 
 __all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm", "local_response_norm", "normalize"]
 
@@ -104,9 +105,9 @@ class _BatchNorm(Function):
         N, C = x.shape[:2]
         x3 = x.reshape(N, C, -1)
         count = x3.shape[0] * x3.shape[2]
-        mean = _channel_sums(x3) / count
+        mean = channel_sums(x3) / count
         out = np.subtract(x3, mean[:, None])  # centred, then scaled and shifted in place
-        var = _channel_dots(out, out) / count
+        var = channel_dots(out, out) / count
         inv_std = (1 / np.sqrt(var + x.dtype.type(eps))).astype(x.dtype, copy=False)
         scale = inv_std if weight is None else weight * inv_std
         out *= scale[:, None]
@@ -120,9 +121,9 @@ class _BatchNorm(Function):
         x3, mean, inv_std, scale = self.x, self.mean, self.inv_std, self.scale
         g = grad.reshape(x3.shape)
         count = x3.shape[0] * x3.shape[2]
-        sum_g = _channel_sums(g)
+        sum_g = channel_sums(g)
         centered = np.subtract(x3, mean[:, None])
-        sum_g_xhat = _channel_dots(g, centered) * inv_std  # Σ g·x̂
+        sum_g_xhat = channel_dots(g, centered) * inv_std  # Σ g·x̂
         gx = None
         if self.needs_input_grad[0]:
             centered *= (-scale * inv_std * sum_g_xhat / count)[:, None]
@@ -133,21 +134,6 @@ class _BatchNorm(Function):
         gw = sum_g_xhat if self.needs_input_grad[1] else None
         gb = sum_g if self.needs_input_grad[2] else None
         return gx, gw, gb
-
-
-def _channel_sums(a: np.ndarray) -> np.ndarray:
-    """Σ over axes 0 and 2 of ``a`` (N, C, L): (C,), one matrix-vector product and a short sum."""
-    N, C, L = a.shape
-    if L == 1:
-        return a[:, :, 0].sum(axis=0)
-    return (a.reshape(N * C, L) @ np.ones(L, dtype=a.dtype)).reshape(N, C).sum(axis=0)
-
-
-def _channel_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Σ over axes 0 and 2 of ``a · b`` (N, C, L): (C,), one dot product of length L per (n, c)."""
-    if a.shape[2] == 1:
-        return np.einsum("nc,nc->c", a[:, :, 0], b[:, :, 0])
-    return np.matmul(a[:, :, None, :], b[:, :, :, None]).sum(axis=(0, 2, 3))
 
 
 def _sum_to(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
