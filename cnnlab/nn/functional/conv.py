@@ -185,9 +185,9 @@ def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups:
     out_sizes = tuple(
         output_size(n, k, s, b, a, d) for n, k, s, (b, a), d in zip(x.shape[2:], kernel, stride, pads, dilation)
     )
-    xp = pad_spatial(x, pads)
     if groups == C > 1:
-        return _convolve_depthwise(xp, w, stride, dilation, out_sizes, bias)
+        return _convolve_depthwise(x, w, stride, pads, dilation, out_sizes, bias)
+    xp = pad_spatial(x, pads)
     dtype = np.result_type(x, w)
     per_channel = None if bias is None else bias.reshape(-1, 1)
     L, CK = math.prod(out_sizes), C * math.prod(kernel)
@@ -219,34 +219,69 @@ def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups:
     return out.reshape((N, OC) + out_sizes)
 
 
-def _convolve_depthwise(xp: np.ndarray, w: np.ndarray, stride, dilation, out_sizes, bias=None) -> np.ndarray:
+def flat_windows(x: np.ndarray, pads: Pads, kernel, dilation, out_sizes) -> tuple[np.ndarray, list[int], tuple[int, ...]]:
+    """For a stride-1 window sweep: ``x`` padded, each (n, c) image flattened, as (N, C, P + tail), so
+    that the inputs at kernel offset k of *every* window form one contiguous run,
+    ``flat[:, :, off_k : off_k + L]``, where L = prod(wide).
+
+    The runs cover the "wide grid" ``wide`` = (O_0, P_1, ..., P_last): every row runs on across the
+    padded width, so each row carries P_i - O_i positions past the real outputs (slice them off with
+    ``[..., :O_1, ...]``). Returns (flat, the offsets off_k in kernel order, wide). One multiply per
+    offset over long contiguous runs is about twice as fast as over strided window views.
+    """
+    N, C = x.shape[:2]
+    padded = tuple(n + b + a for n, (b, a) in zip(x.shape[2:], pads))
+    steps = [math.prod(padded[i + 1 :]) for i in range(len(padded))]  # flat stride of each spatial axis
+    tail = sum(d * (k - 1) * st for k, d, st in zip(kernel[1:], dilation[1:], steps[1:]))
+    size = math.prod(padded)
+    flat = np.zeros((N, C, size + tail), dtype=x.dtype)
+    inside = tuple(slice(b, b + n) for n, (b, _) in zip(x.shape[2:], pads))
+    flat[:, :, :size].reshape((N, C) + padded)[(Ellipsis,) + inside] = x
+    offsets = [sum(ki * d * st for ki, d, st in zip(k, dilation, steps)) for k in np.ndindex(*kernel)]
+    return flat, offsets, (out_sizes[0],) + padded[1:]
+
+
+def _convolve_depthwise(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, out_sizes, bias=None) -> np.ndarray:
     """A depthwise convolution (groups = C): each channel meets only its own m = OC/C filters, so a
     matrix product would be one row long. Instead, one multiply-add per kernel offset:
     out[:, c, j] += w[c·m + j, k] · (the inputs at offset k of every window of channel c).
 
-    The batch is taken a few samples at a time so that the output block and its temporary stay in
-    the CPU's cache across the K passes (about twice as fast as whole-batch passes).
+    With stride 1 the inputs of an offset are one contiguous run per image (:func:`flat_windows`);
+    otherwise a strided window view. The batch is taken a few samples at a time so that the output
+    block and its temporary stay in the CPU's cache across the K passes.
     """
-    N, C = xp.shape[:2]
+    N, C = x.shape[:2]
     OC, kernel = w.shape[0], w.shape[2:]
-    m = OC // C
-    win = windows(xp, kernel, stride, dilation, out_sizes)[:, :, None]  # (N, C, 1, *O, *K): broadcasts over the m filters of a channel
-    taps = w.reshape((1, C, m) + (1,) * len(kernel) + tuple(kernel))
-    dtype = np.result_type(xp, w)
+    nd, m = len(kernel), OC // C
+    dtype = np.result_type(x, w)
     out = np.empty((N, C, m) + tuple(out_sizes), dtype=dtype)
-    offsets = list(np.ndindex(*kernel))
-    for n0, n1 in sample_blocks(N, out[0].nbytes, budget=1 << 20):
-        o, x_n = out[n0:n1], win[n0:n1]
+    flat = all(s == 1 for s in stride)
+    if flat:
+        source, offsets, wide = flat_windows(x, pads, kernel, dilation, out_sizes)
+        length = math.prod(wide)
+        runs = [(Ellipsis, None, slice(off, off + length)) for off in offsets]  # (N, C, 1, L): over the m filters
+        taps = w.reshape(1, C, m, 1, -1)
+        compact = (Ellipsis,) + tuple(slice(0, o) for o in out_sizes[1:])
+        block_shape = (C, m, length)
+    else:
+        source = windows(pad_spatial(x, pads), kernel, stride, dilation, out_sizes)[:, :, None]  # (N, C, 1, *O, *K)
+        runs = [(Ellipsis,) + k for k in np.ndindex(*kernel)]
+        taps = w.reshape((1, C, m) + (1,) * nd + (-1,))
+        block_shape = (C, m) + tuple(out_sizes)
+    bias = None if bias is None else bias.reshape((1, C, m) + (1,) * (1 if flat else nd))
+    for n0, n1 in sample_blocks(N, math.prod(block_shape) * dtype.itemsize, budget=1 << 20):
+        o = _workspace.get("accumulator", (n1 - n0,) + block_shape, dtype) if flat else out[n0:n1]
         t = _workspace.get("product", o.shape, dtype)
-        for i, k in enumerate(offsets):
-            at = (Ellipsis,) + k
-            np.multiply(taps[at], x_n[at], out=o if i == 0 else t)
+        x_n = source[n0:n1]
+        for i, run in enumerate(runs):
+            np.multiply(taps[..., i], x_n[run], out=o if i == 0 else t)
             if i:
                 o += t
         if bias is not None:
-            o += bias.reshape((1, C, m) + (1,) * len(kernel))
+            o += bias
+        if flat:
+            np.copyto(out[n0:n1], o.reshape((n1 - n0, C, m) + wide)[compact])
     return out.reshape((N, OC) + tuple(out_sizes))
-
 
 
 def convolve_transpose(y: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups: int, spatial) -> np.ndarray:
@@ -299,11 +334,17 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
     D = dy.shape[1]
     if groups == C > 1:
         # depthwise: per kernel offset, each channel's inputs dotted with its own output gradients
-        win = windows(pad_spatial(x, pads), kernel, stride, dilation, dy.shape[2:])
         g = dy.reshape((N, C, D // C) + dy.shape[2:])
-        axes = "xyz"[: len(kernel)]
-        rule = f"ncj{axes},nc{axes}->cj"
-        taps = [np.einsum(rule, g, win[(Ellipsis,) + k]) for k in np.ndindex(*kernel)]
+        if all(s == 1 for s in stride):  # over contiguous runs, the gradient spread on the wide grid
+            source, offsets, wide = flat_windows(x, pads, kernel, dilation, dy.shape[2:])
+            spread = np.zeros((N, C, D // C) + wide, dtype=dy.dtype)
+            spread[(Ellipsis,) + tuple(slice(0, o) for o in dy.shape[3:])] = g
+            g = spread.reshape(N, C, D // C, -1)
+            taps = [np.einsum("ncjl,ncl->cj", g, source[:, :, off : off + g.shape[-1]]) for off in offsets]
+        else:
+            win = windows(pad_spatial(x, pads), kernel, stride, dilation, dy.shape[2:])
+            axes = "xyz"[: len(kernel)]
+            taps = [np.einsum(f"ncj{axes},nc{axes}->cj", g, win[(Ellipsis,) + k]) for k in np.ndindex(*kernel)]
         return np.stack(taps, axis=-1).reshape((D, 1) + tuple(kernel))
     dtype = np.result_type(x, dy)
     L, CK = math.prod(dy.shape[2:]), C * math.prod(kernel)

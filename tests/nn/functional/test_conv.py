@@ -27,6 +27,11 @@ CONV = [
     (2, (2, 2, 9, 9), (3, 2, 5, 5), dict(stride=3, padding=2)),
     (3, (2, 2, 5, 6, 4), (3, 2, 2, 3, 2), dict(padding=1, dilation=(2, 1, 1))),
     (3, (1, 4, 5, 5, 5), (4, 2, 3, 3, 3), dict(stride=2, groups=2, padding=1)),
+    # depthwise with stride 1 runs over flat windows: every dim count, dilation, multiplier, uneven pads
+    (1, (2, 3, 12), (6, 1, 3), dict(padding=2, dilation=2, groups=3)),
+    (2, (2, 4, 7, 9), (8, 1, 4, 2), dict(padding="same", groups=4)),
+    (2, (1, 2, 9, 6), (2, 1, 3, 3), dict(dilation=(2, 1), groups=2)),
+    (3, (2, 3, 4, 5, 6), (3, 1, 3, 2, 3), dict(padding=(1, 0, 2), dilation=(1, 2, 1), groups=3)),
 ]
 
 TRANSPOSED = [
