@@ -201,8 +201,11 @@ def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups:
     for n0, n1 in sample_blocks(N, CK * L * dtype.itemsize):
         b = n1 - n0
         block = view[at + (slice(n0, n1),)]
-        cols = _workspace.get("columns", block.shape, dtype)
-        copy_into(cols, block)
+        if per_sample and block.flags.c_contiguous:  # a pointwise (1×1, stride 1) kernel: x is its own columns
+            cols = block
+        else:
+            cols = _workspace.get("columns", block.shape, dtype)
+            copy_into(cols, block)
         if per_sample:
             placed = out[n0:n1].reshape(b, groups, OC // groups, L)
             np.matmul(weights, cols.reshape(b, groups, CK // groups, L), out=placed)
@@ -313,6 +316,8 @@ def convolve_transpose(y: np.ndarray, w: np.ndarray, stride, pads: Pads, dilatio
     K = math.prod(kernel)
     wt = w.reshape(groups, C_in // groups, OCg * K).transpose(0, 2, 1)  # (G, OC/g·K, C_in/g)
     y = y.reshape(N, groups, C_in // groups, L)
+    if _pointwise(kernel, stride, pads):  # the columns are the image: nothing to add back
+        return (wt @ y).reshape((N, groups * OCg) + tuple(spatial))
     padded = tuple(n + b + a for n, (b, a) in zip(spatial, pads))
     image = np.zeros((N, groups * OCg) + padded, dtype=dtype)
     for n0, n1 in sample_blocks(N, groups * OCg * K * L * dtype.itemsize):
@@ -321,6 +326,11 @@ def convolve_transpose(y: np.ndarray, w: np.ndarray, stride, pads: Pads, dilatio
         cols = cols.reshape((n1 - n0, groups * OCg) + tuple(kernel) + y_spatial)
         col2im(cols, padded, kernel, stride, dilation, out=image[n0:n1])
     return crop(image, pads, spatial)
+
+
+def _pointwise(kernel, stride, pads: Pads) -> bool:
+    """A 1×1 kernel with stride 1 and no padding: the input is its own column matrix."""
+    return all(k == 1 for k in kernel) and all(s == 1 for s in stride) and not any(b or a for b, a in pads)
 
 
 def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, dilation, groups: int) -> np.ndarray:
@@ -348,6 +358,9 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
         return np.stack(taps, axis=-1).reshape((D, 1) + tuple(kernel))
     dtype = np.result_type(x, dy)
     L, CK = math.prod(dy.shape[2:]), C * math.prod(kernel)
+    if _pointwise(kernel, stride, pads):  # x is its own column matrix: per sample dy_n @ x_n^T, summed
+        products = dy.reshape(N, groups, D // groups, L) @ x.reshape(N, groups, C // groups, L).transpose(0, 1, 3, 2)
+        return products.sum(axis=0).reshape((D, C // groups) + tuple(kernel))
     view = column_view(pad_spatial(x, pads), kernel, stride, dilation, dy.shape[2:])  # (C, *K, N, *O)
     at = (slice(None),) * (1 + len(kernel))
     grads = dy.reshape(N, D, L).transpose(1, 0, 2)  # (D, N, L)

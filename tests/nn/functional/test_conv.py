@@ -32,6 +32,10 @@ CONV = [
     (2, (2, 4, 7, 9), (8, 1, 4, 2), dict(padding="same", groups=4)),
     (2, (1, 2, 9, 6), (2, 1, 3, 3), dict(dilation=(2, 1), groups=2)),
     (3, (2, 3, 4, 5, 6), (3, 1, 3, 2, 3), dict(padding=(1, 0, 2), dilation=(1, 2, 1), groups=3)),
+    # pointwise (1×1, stride 1): the input is its own column matrix, forward and both gradients
+    (1, (2, 6, 7), (3, 6, 1), {}),
+    (2, (2, 2, 5, 6), (8, 2, 1, 1), {}),  # expanding: the input gradient goes the W^T·y way
+    (2, (2, 4, 5, 6), (6, 2, 1, 1), dict(groups=2)),
 ]
 
 TRANSPOSED = [
@@ -41,6 +45,7 @@ TRANSPOSED = [
     (2, (1, 3, 4, 4), (3, 2, 4, 4), dict(stride=2, padding=1)),
     (2, (2, 2, 3, 5), (2, 2, 3, 3), dict(dilation=2, padding=2)),
     (3, (1, 2, 3, 4, 3), (2, 2, 2, 3, 2), dict(stride=2)),
+    (2, (2, 4, 3, 5), (4, 3, 1, 1), dict(groups=2)),  # pointwise
 ]
 
 
