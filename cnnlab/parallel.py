@@ -1,4 +1,4 @@
-"""Every core for the memory-bound copies that NumPy does on one.
+"""Threads for the memory-bound copies that NumPy does on one core (off by default).
 
 BLAS already spreads a matrix product over the machine's cores, but NumPy copies an array (forming the
 column matrix of a convolution, transposing a result) on one core, and such copies are a large part of
@@ -6,8 +6,11 @@ a CNN's time. :func:`contiguous` and :func:`copy_into` cut a copy into blocks al
 them to a small pool of threads; NumPy releases the GIL while it copies, so the blocks really run side
 by side. Small arrays are copied directly (threads would cost more than they save).
 
-The number of threads is the number of cores this process may use, or ``CNNLAB_NUM_THREADS``, or what
-:func:`set_num_threads` says (as ``torch.set_num_threads``).
+The number of threads is 1 (no threads) unless ``CNNLAB_NUM_THREADS`` or :func:`set_num_threads` says
+otherwise. Measured on 2 cores, copies right after a BLAS product gain nothing from threads: OpenBLAS's
+workers keep spinning for a while after a product, and the copy threads only compete with them for
+the cores (a convolution layer's forward and backward were 3-7% slower with 2 copy threads). Threads
+pay where BLAS is given fewer threads than the machine has cores.
 
 >>> import numpy as np
 >>> a = np.arange(24.0).reshape(2, 3, 4).transpose(2, 0, 1)
@@ -29,14 +32,7 @@ _MIN_ELEMENTS = 1 << 17  # below this (0.5 MB of float32), one thread is faster
 _BLOCK_BYTES = 1 << 20  # aim for blocks of about 1 MB: enough of them to balance the threads
 
 
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-_threads = int(os.environ.get("CNNLAB_NUM_THREADS", "0") or 0) or _cores()
+_threads = int(os.environ.get("CNNLAB_NUM_THREADS", "0") or 0) or 1
 _pool: ThreadPoolExecutor | None = None
 
 
