@@ -196,12 +196,14 @@ def _check_number(op: str, name: str, value: Any) -> float:
 
 
 class _Relu(Function):
+    # saves its output, not a mask: the output is usually kept anyway as the next layer's input
     def forward(self, x):
-        self.alive = ~(x <= 0)  # slope 0 at 0, as in PyTorch (NaN passes its gradient on)
-        return np.maximum(x, x.dtype.type(0))  # np.maximum propagates NaN
+        self.out = np.maximum(x, x.dtype.type(0))  # np.maximum propagates NaN
+        return self.out
 
     def backward(self, grad):
-        return masked(grad, self.alive)
+        alive = self.out <= 0  # slope 0 at 0, as in PyTorch (NaN passes its gradient on)
+        return masked(grad, np.logical_not(alive, out=alive))
 
 
 class _Hardtanh(Function):
