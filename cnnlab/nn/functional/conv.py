@@ -108,6 +108,7 @@ def sample_blocks(n: int, bytes_per_sample: int, budget: int | None = None) -> l
 
 
 _BLOCK_BYTES = 8 << 20
+_SMALL_GRADIENT = 1024  # weight gradients of at most this many values are summed per sample
 _KEEP_BYTES = 64 << 20
 
 
@@ -338,7 +339,8 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
 
     Returns (D, C/g, *K): per block of samples and per group one GEMM (D/g, b·L) @ (b·L, C/g·K), the
     second factor being the transposed column matrix of the block (BLAS reads it transposed), the
-    blocks' products summed.
+    blocks' products summed. A small gradient (D·C·K/g ≤ 1024, as in a first layer) is a long sum
+    that BLAS splits poorly as one thin product: it is taken per sample, dy_n @ cols_n^T, and summed.
     """
     N, C = x.shape[:2]
     D = dy.shape[1]
@@ -358,9 +360,18 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
         return np.stack(taps, axis=-1).reshape((D, 1) + tuple(kernel))
     dtype = np.result_type(x, dy)
     L, CK = math.prod(dy.shape[2:]), C * math.prod(kernel)
-    if _pointwise(kernel, stride, pads):  # x is its own column matrix: per sample dy_n @ x_n^T, summed
-        products = dy.reshape(N, groups, D // groups, L) @ x.reshape(N, groups, C // groups, L).transpose(0, 1, 3, 2)
-        return products.sum(axis=0).reshape((D, C // groups) + tuple(kernel))
+    if _pointwise(kernel, stride, pads) or D * CK // groups <= _SMALL_GRADIENT:
+        view = sample_view(pad_spatial(x, pads), kernel, stride, dilation, dy.shape[2:])  # (N, C, *K, *O)
+        grads = dy.reshape(N, groups, D // groups, L)
+        dw = np.zeros((groups, D // groups, CK // groups), dtype=dtype)
+        for n0, n1 in sample_blocks(N, CK * L * dtype.itemsize):
+            cols = view[n0:n1]
+            if not cols.flags.c_contiguous:  # (a pointwise kernel's input is its own column matrix)
+                cols = _workspace.get("columns", cols.shape, dtype)
+                copy_into(cols, view[n0:n1])
+            cols = cols.reshape(n1 - n0, groups, CK // groups, L).transpose(0, 1, 3, 2)
+            dw += (grads[n0:n1] @ cols).sum(axis=0)
+        return dw.reshape((D, C // groups) + tuple(kernel))
     view = column_view(pad_spatial(x, pads), kernel, stride, dilation, dy.shape[2:])  # (C, *K, N, *O)
     at = (slice(None),) * (1 + len(kernel))
     grads = dy.reshape(N, D, L).transpose(1, 0, 2)  # (D, N, L)

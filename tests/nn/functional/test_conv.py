@@ -65,6 +65,17 @@ def test_conv_matches_torch(nd, x_shape, w_shape, kw, dtype, rng):
     check_against_torch(ours, theirs, [noncontiguous(x), w, b])
 
 
+@pytest.mark.parametrize("small_gradient", [0, 1 << 30])
+@pytest.mark.parametrize("nd,x_shape,w_shape,kw", CONV)
+def test_conv_weight_gradient_by_either_route_matches_torch(nd, x_shape, w_shape, kw, small_gradient, rng, monkeypatch):
+    from cnnlab.nn.functional import conv as conv_module
+
+    monkeypatch.setattr(conv_module, "_SMALL_GRADIENT", small_gradient)  # one product per block / per sample
+    x = rng.standard_normal(x_shape)
+    w = rng.standard_normal(w_shape)
+    check_against_torch(*_conv_fns(f"conv{nd}d", kw), [x, w, rng.standard_normal(w_shape[0])])
+
+
 @pytest.mark.parametrize("nd,x_shape,w_shape,kw", CONV[::3])
 def test_conv_without_bias_and_unbatched(nd, x_shape, w_shape, kw, rng):
     x = rng.standard_normal(x_shape[1:]).astype(np.float32)
