@@ -170,7 +170,24 @@ def _affine_eval(x: Tensor, mean: Tensor, var: Tensor, weight, bias, eps: float)
     shift = Tensor._make(-mean.data.astype(dt, copy=False), None) * scale
     if bias is not None:
         shift = shift + bias
-    return x * scale.reshape(shape) + shift.reshape(shape)
+    return _ChannelAffine.apply(x, scale, shift)
+
+
+class _ChannelAffine(Function):
+    """x · scale + shift with one value per channel (axis 1): one new array, the shift added in place."""
+
+    def forward(self, x, scale, shift):
+        self.x, self.scale = x, scale
+        per_channel = (1, -1) + (1,) * (x.ndim - 2)
+        out = x * scale.reshape(per_channel)
+        out += shift.reshape(per_channel)
+        return out
+
+    def backward(self, grad):
+        gx = grad * self.scale.reshape((1, -1) + (1,) * (grad.ndim - 2)) if self.needs_input_grad[0] else None
+        gscale = channel_dots(grad, self.x) if self.needs_input_grad[1] else None
+        gshift = channel_sums(grad) if self.needs_input_grad[2] else None
+        return gx, gscale, gshift
 
 
 def _update_running(
