@@ -73,6 +73,10 @@ def windows(
     st = xp.strides
     shape = xp.shape[:2] + out + tuple(kernel)
     strides = st[:2] + tuple(a * s for a, s in zip(st[2:], stride)) + tuple(a * d for a, d in zip(st[2:], dilation))
+    if xp.flags.c_contiguous:  # (the same view as as_strided's, made a few times faster)
+        view = np.ndarray(shape, xp.dtype, buffer=xp, strides=strides)
+        view.flags.writeable = False
+        return view
     return as_strided(xp, shape=shape, strides=strides, writeable=False)
 
 
