@@ -11,6 +11,7 @@ matrix product per axis.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -282,7 +283,7 @@ def _pool_args(op: str, nd: int, kernel_size, stride, padding, dilation) -> tupl
     return kernel, stride, padding, dilation
 
 
-def _pool_output(op: str, x: Tensor, kernel, stride, padding, dilation, ceil_mode) -> tuple[int, ...]:
+def _pool_output(op: str, shape: tuple[int, ...], kernel, stride, padding, dilation, ceil_mode) -> tuple[int, ...]:
     for k, p in zip(kernel, padding):
         if p > k // 2:
             raise ValueError(
@@ -290,21 +291,38 @@ def _pool_output(op: str, x: Tensor, kernel, stride, padding, dilation, ceil_mod
                 f"kernel_size={kernel}" + (f" and dilation={dilation}" if any(d != 1 for d in dilation) else "")
             )
     out = tuple(
-        output_size(n, k, s, p, p, d, ceil_mode) for n, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation)
+        output_size(n, k, s, p, p, d, ceil_mode) for n, k, s, p, d in zip(shape[2:], kernel, stride, padding, dilation)
     )
     if any(o <= 0 for o in out):
         raise ValueError(
-            f"{op}: given input of shape {x.shape}, kernel_size={kernel}, stride={stride}, padding={padding}, "
+            f"{op}: given input of shape {shape}, kernel_size={kernel}, stride={stride}, padding={padding}, "
             f"dilation={dilation}, the calculated output size {out} is too small"
         )
     return out
 
 
+def _max_pool_geometry(op, nd, shape, kernel_size, stride, padding, dilation, ceil_mode) -> tuple:
+    """(kernel, stride, padding, dilation, output sizes), checked; cached, as a network asks the same
+    question at every step."""
+    args = (op, nd, shape, kernel_size, stride, padding, dilation, ceil_mode)
+    try:
+        return _cached_max_pool_geometry(*(tuple(a) if isinstance(a, list) else a for a in args))
+    except TypeError:  # an argument that cannot be a cache key (the checks will say what is wrong)
+        return _cached_max_pool_geometry.__wrapped__(*args)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_max_pool_geometry(op, nd, shape, kernel_size, stride, padding, dilation, ceil_mode) -> tuple:
+    kernel, stride, padding, dilation = _pool_args(op, nd, kernel_size, stride, padding, dilation)
+    return kernel, stride, padding, dilation, _pool_output(op, shape, kernel, stride, padding, dilation, ceil_mode)
+
+
 def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     batched = check_spatial_input(input, nd, op)
     x = input if batched else input.unsqueeze(0)
-    kernel, stride, padding, dilation = _pool_args(op, nd, kernel_size, stride, padding, dilation)
-    out_sizes = _pool_output(op, x, kernel, stride, padding, dilation, ceil_mode)
+    kernel, stride, padding, dilation, out_sizes = _max_pool_geometry(
+        op, nd, x.shape, kernel_size, stride, padding, dilation, ceil_mode
+    )
     indices: list[np.ndarray] | None = [] if return_indices else None
     out = _MaxPool.apply(
         x, kernel=kernel, stride=stride, padding=padding, dilation=dilation, out_sizes=out_sizes, indices=indices
@@ -368,7 +386,7 @@ def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_incl
         # PyTorch's 3-D average pool (alone among the pools) refuses an input smaller than the kernel,
         # padding or not; refusing too keeps the two libraries interchangeable
         raise ValueError(f"{op}: input image {x.shape[2:]} is smaller than kernel_size {kernel}")
-    out_sizes = _pool_output(op, x, kernel, stride, padding, (1,) * nd, ceil_mode)
+    out_sizes = _pool_output(op, x.shape, kernel, stride, padding, (1,) * nd, ceil_mode)
     out = _AvgPool.apply(
         x,
         kernel=kernel,
