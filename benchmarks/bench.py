@@ -1,11 +1,14 @@
 """Time cnnlab against PyTorch on the same workloads, in the same run, and print the ratios.
 
 Both libraries get the same inputs, the same weights and the same number of threads (this machine's
-cores, unless ``--threads`` says otherwise). The two alternate in blocks of ``--repeat`` steps run back to
-back after a warm-up step, three rounds, with a rest between blocks (the worker threads of both
-libraries busy-wait for a while after their work, and would otherwise steal the cores of the block
-that follows); the median over the rounds is reported.
-ratio = cnnlab time / PyTorch time: lower is better, below 1 means cnnlab is faster.
+cores, unless ``--threads`` says otherwise). The two alternate in blocks of steps run back to back
+after a warm-up step, with a rest between blocks (the worker threads of both libraries busy-wait for a
+while after their work, and would otherwise steal the cores of the block that follows). Seven rounds
+sweep over all the workloads in turn, each giving every workload one block per library.
+ratio = cnnlab time / PyTorch time, taken within each round and reported as the median over the
+rounds: lower is better, below 1 means cnnlab is faster. (On a shared host the machine's speed drifts
+by up to 2× over seconds: a ratio of adjacent blocks survives that, and spreading a workload's rounds
+over the whole run lets the median drop the round a slow spell spoiled.)
 
 Peak memory is measured apart, one fresh process per workload and library: the process imports its
 library, resets the kernel's high-water mark of resident memory, builds the workload, runs three
@@ -240,27 +243,54 @@ WORKLOADS: list[Workload] = [
 
 
 SETTLE = 0.15  # seconds of rest between blocks: OpenBLAS threads busy-wait up to ~0.1 s (2^28 cycles)
-ROUNDS = 3
+ROUNDS = 7
+BLOCK_SECONDS = 0.05  # quick steps are repeated until a block lasts about this long
 
 
-def compare(ours: Step, theirs: Step, repeat: int) -> tuple[float, float]:
-    """Median milliseconds of ``ours`` and ``theirs``.
+def block(fn: Step, steps: int) -> float:
+    """One warm-up call, then the median seconds of ``steps`` calls run back to back, then a rest so
+    that the worker threads, which busy-wait after their work, have stopped before the next block."""
+    fn()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    time.sleep(SETTLE)
+    return statistics.median(times)
 
-    The libraries alternate in blocks: each block is one untimed warm-up step and ``repeat`` timed
-    steps run back to back (as in a training loop), then a rest so that the block's worker threads,
-    which busy-wait after their work, have stopped before the other library's block begins; ``ROUNDS``
-    rounds of this, so that drifts in machine load hit both.
+
+def steps_per_block(fn: Step, repeat: int) -> int:
+    """At least ``repeat``; more for quick steps, so that a block lasts about ``BLOCK_SECONDS``."""
+    start = time.perf_counter()
+    fn()
+    return max(repeat, min(200, int(BLOCK_SECONDS / max(time.perf_counter() - start, 1e-6))))
+
+
+def compare(pairs: list[tuple[Step, Step]], repeat: int) -> list[tuple[float, float, float]]:
+    """For each (ours, theirs): (median ms of ours, median ms of theirs, median of the rounds' ratios).
+
+    A round gives every pair one block of each library, back to back, the order swapped from round to
+    round, and the ratio is taken within the round. The rounds sweep over all the pairs in turn, so
+    that each pair's rounds are spread over the whole run: the machine's speed drifts over seconds (other
+    tenants of a shared host), and a slow spell then spoils one round of a pair, which the median drops,
+    instead of all of them.
     """
-    samples: tuple[list[float], list[float]] = ([], [])
-    for _ in range(ROUNDS):
-        for fn, times in zip((ours, theirs), samples):
-            fn()
-            for _ in range(repeat):
-                start = time.perf_counter()
-                fn()
-                times.append(time.perf_counter() - start)
-            time.sleep(SETTLE)
-    return statistics.median(samples[0]) * 1e3, statistics.median(samples[1]) * 1e3
+    steps = [(steps_per_block(ours, repeat), steps_per_block(theirs, repeat)) for ours, theirs in pairs]
+    medians: list[tuple[list[float], list[float]]] = [([], []) for _ in pairs]
+    for r in range(ROUNDS):
+        for (ours, theirs), (n_ours, n_theirs), (m_ours, m_theirs) in zip(pairs, steps, medians):
+            if r % 2 == 0:
+                m_ours.append(block(ours, n_ours))
+                m_theirs.append(block(theirs, n_theirs))
+            else:
+                m_theirs.append(block(theirs, n_theirs))
+                m_ours.append(block(ours, n_ours))
+        print(f"round {r + 1} of {ROUNDS} done", file=sys.stderr, flush=True)
+    return [
+        (statistics.median(a) * 1e3, statistics.median(b) * 1e3, statistics.median(x / y for x, y in zip(a, b)))
+        for a, b in medians
+    ]
 
 
 def _status_kb(field: str) -> int:
@@ -306,17 +336,19 @@ def run(workloads: list[Workload], repeat: int, memory: bool) -> list[dict[str, 
     import torch
 
     torch.set_num_threads(_threads)
-    rows = []
     weight_cache: dict[str, dict] = {}
+    pairs = []
     for w in workloads:
         weights = None
         if w.network is not None:
             if w.network not in weight_cache:
                 weight_cache[w.network] = _weights(w.network)
             weights = weight_cache[w.network]
-        ours_ms, theirs_ms = compare(w.make("cnnlab", weights), w.make("torch", weights), repeat)
+        pairs.append((w.make("cnnlab", weights), w.make("torch", weights)))
+    rows = []
+    for w, (ours_ms, theirs_ms, ratio) in zip(workloads, compare(pairs, repeat)):
         row = {"workload": w.name, "cnnlab_ms": round(ours_ms, 3), "torch_ms": round(theirs_ms, 3),
-               "ratio": round(ours_ms / theirs_ms, 2), "target": w.target}
+               "ratio": round(ratio, 2), "target": w.target}
         if memory:
             row["cnnlab_peak_mb"] = measure_memory(w, "cnnlab")
             row["torch_peak_mb"] = measure_memory(w, "torch")
@@ -345,7 +377,7 @@ _JSON = False
 def main() -> None:
     global _JSON
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5, help="timed steps per block (3 blocks per library)")
+    parser.add_argument("--repeat", type=int, default=3, help=f"least timed steps per block ({ROUNDS} blocks per library)")
     parser.add_argument("--only", default="", help="run the workloads whose name contains this text")
     parser.add_argument("--threads", type=int, default=_threads, help="threads for both libraries (BLAS for cnnlab, intra-op for PyTorch)")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
@@ -365,7 +397,8 @@ def main() -> None:
     import cnnlab
 
     header = (f"cnnlab {cnnlab.__version__} vs PyTorch {torch.__version__}, {_threads} threads, "
-              f"{platform.machine()}, {os.cpu_count()} cores, float32, median of {ROUNDS} blocks of {args.repeat} steps")
+              f"{platform.machine()}, {os.cpu_count()} cores, float32, {ROUNDS} rounds of one block each (at least {args.repeat} steps), medians; "
+              f"ratio: the median of the rounds' ratios")
     out = sys.stderr if args.json else sys.stdout
     print(header, file=out)
     print("| workload | cnnlab ms | PyTorch ms | ratio | target" + (" | cnnlab MB | PyTorch MB" if not args.no_memory else "")
