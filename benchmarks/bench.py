@@ -3,7 +3,7 @@
 Both libraries get the same inputs, the same weights and the same number of threads (this machine's
 cores, unless ``--threads`` says otherwise). The two alternate in blocks of steps run back to back
 after a warm-up step, with a rest between blocks (the worker threads of both libraries busy-wait for a
-while after their work, and would otherwise steal the cores of the block that follows). Seven rounds
+while after their work, and would otherwise steal the cores of the block that follows). Seven rounds (``--rounds``)
 sweep over all the workloads in turn, each giving every workload one block per library.
 ratio = cnnlab time / PyTorch time, taken within each round and reported as the median over the
 rounds: lower is better, below 1 means cnnlab is faster. (On a shared host the machine's speed drifts
@@ -267,7 +267,7 @@ def steps_per_block(fn: Step, repeat: int) -> int:
     return max(repeat, min(200, int(BLOCK_SECONDS / max(time.perf_counter() - start, 1e-6))))
 
 
-def compare(pairs: list[tuple[Step, Step]], repeat: int) -> list[tuple[float, float, float]]:
+def compare(pairs: list[tuple[Step, Step]], repeat: int, rounds: int = ROUNDS) -> list[tuple[float, float, float]]:
     """For each (ours, theirs): (median ms of ours, median ms of theirs, median of the rounds' ratios).
 
     A round gives every pair one block of each library, back to back, the order swapped from round to
@@ -278,7 +278,7 @@ def compare(pairs: list[tuple[Step, Step]], repeat: int) -> list[tuple[float, fl
     """
     steps = [(steps_per_block(ours, repeat), steps_per_block(theirs, repeat)) for ours, theirs in pairs]
     medians: list[tuple[list[float], list[float]]] = [([], []) for _ in pairs]
-    for r in range(ROUNDS):
+    for r in range(rounds):
         for (ours, theirs), (n_ours, n_theirs), (m_ours, m_theirs) in zip(pairs, steps, medians):
             if r % 2 == 0:
                 m_ours.append(block(ours, n_ours))
@@ -286,7 +286,7 @@ def compare(pairs: list[tuple[Step, Step]], repeat: int) -> list[tuple[float, fl
             else:
                 m_theirs.append(block(theirs, n_theirs))
                 m_ours.append(block(ours, n_ours))
-        print(f"round {r + 1} of {ROUNDS} done", file=sys.stderr, flush=True)
+        print(f"round {r + 1} of {rounds} done", file=sys.stderr, flush=True)
     return [
         (statistics.median(a) * 1e3, statistics.median(b) * 1e3, statistics.median(x / y for x, y in zip(a, b)))
         for a, b in medians
@@ -332,7 +332,7 @@ def measure_memory(workload: Workload, lib: str) -> float | None:
         return None
 
 
-def run(workloads: list[Workload], repeat: int, memory: bool) -> list[dict[str, Any]]:
+def run(workloads: list[Workload], repeat: int, memory: bool, rounds: int = ROUNDS) -> list[dict[str, Any]]:
     import torch
 
     torch.set_num_threads(_threads)
@@ -346,7 +346,7 @@ def run(workloads: list[Workload], repeat: int, memory: bool) -> list[dict[str, 
             weights = weight_cache[w.network]
         pairs.append((w.make("cnnlab", weights), w.make("torch", weights)))
     rows = []
-    for w, (ours_ms, theirs_ms, ratio) in zip(workloads, compare(pairs, repeat)):
+    for w, (ours_ms, theirs_ms, ratio) in zip(workloads, compare(pairs, repeat, rounds)):
         row = {"workload": w.name, "cnnlab_ms": round(ours_ms, 3), "torch_ms": round(theirs_ms, 3),
                "ratio": round(ratio, 2), "target": w.target}
         if memory:
@@ -377,7 +377,8 @@ _JSON = False
 def main() -> None:
     global _JSON
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3, help=f"least timed steps per block ({ROUNDS} blocks per library)")
+    parser.add_argument("--repeat", type=int, default=3, help="least timed steps per block")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="rounds over all the workloads (one block per library each)")
     parser.add_argument("--only", default="", help="run the workloads whose name contains this text")
     parser.add_argument("--threads", type=int, default=_threads, help="threads for both libraries (BLAS for cnnlab, intra-op for PyTorch)")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
@@ -397,14 +398,16 @@ def main() -> None:
     import cnnlab
 
     header = (f"cnnlab {cnnlab.__version__} vs PyTorch {torch.__version__}, {_threads} threads, "
-              f"{platform.machine()}, {os.cpu_count()} cores, float32, {ROUNDS} rounds of one block each (at least {args.repeat} steps), medians; "
+              f"{platform.machine()}, {os.cpu_count()} cores, float32, {args.rounds} rounds of one block each (at least {args.repeat} steps), medians; "
               f"ratio: the median of the rounds' ratios")
     out = sys.stderr if args.json else sys.stdout
     print(header, file=out)
     print("| workload | cnnlab ms | PyTorch ms | ratio | target" + (" | cnnlab MB | PyTorch MB" if not args.no_memory else "")
           + " |", file=out)
     print("| --- | ---: | ---: | ---: | ---:" + (" | ---: | ---:" if not args.no_memory else "") + " |", file=out)
-    rows = run(workloads, args.repeat, not args.no_memory)
+    if args.rounds < 1 or args.repeat < 1:
+        raise SystemExit(f"--rounds and --repeat must be positive, got {args.rounds} and {args.repeat}")
+    rows = run(workloads, args.repeat, not args.no_memory, args.rounds)
     if args.json:
         print(json.dumps({"setup": header, "rows": rows}, indent=1))
 
