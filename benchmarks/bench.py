@@ -267,7 +267,9 @@ def steps_per_block(fn: Step, repeat: int) -> int:
     return max(repeat, min(200, int(BLOCK_SECONDS / max(time.perf_counter() - start, 1e-6))))
 
 
-def compare(pairs: list[tuple[Step, Step]], repeat: int, rounds: int = ROUNDS) -> list[tuple[float, float, float]]:
+def compare(
+    pairs: list[tuple[Step, Step]], repeat: int, rounds: int = ROUNDS
+) -> list[tuple[float, float, float]]:
     """For each (ours, theirs): (median ms of ours, median ms of theirs, median of the rounds' ratios).
 
     A round gives every pair one block of each library, back to back, the order swapped from round to
@@ -378,9 +380,11 @@ def main() -> None:
     global _JSON
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="least timed steps per block")
-    parser.add_argument("--rounds", type=int, default=ROUNDS, help="rounds over all the workloads (one block per library each)")
+    parser.add_argument("--rounds", type=int, default=ROUNDS,
+                        help="rounds over all the workloads (one block per library each)")
     parser.add_argument("--only", default="", help="run the workloads whose name contains this text")
-    parser.add_argument("--threads", type=int, default=_threads, help="threads for both libraries (BLAS for cnnlab, intra-op for PyTorch)")
+    parser.add_argument("--threads", type=int, default=_threads,
+                        help="threads for both libraries (BLAS for cnnlab, intra-op for PyTorch)")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
     parser.add_argument("--json", action="store_true", help="print the rows as one JSON list")
     parser.add_argument("--memory-child", nargs=2, metavar=("WORKLOAD", "LIB"), help=argparse.SUPPRESS)
@@ -398,8 +402,8 @@ def main() -> None:
     import cnnlab
 
     header = (f"cnnlab {cnnlab.__version__} vs PyTorch {torch.__version__}, {_threads} threads, "
-              f"{platform.machine()}, {os.cpu_count()} cores, float32, {args.rounds} rounds of one block each (at least {args.repeat} steps), medians; "
-              f"ratio: the median of the rounds' ratios")
+              f"{platform.machine()}, {os.cpu_count()} cores, float32, {args.rounds} rounds of one block each "
+              f"(at least {args.repeat} steps), medians; ratio: the median of the rounds' ratios")
     out = sys.stderr if args.json else sys.stdout
     print(header, file=out)
     print("| workload | cnnlab ms | PyTorch ms | ratio | target" + (" | cnnlab MB | PyTorch MB" if not args.no_memory else "")

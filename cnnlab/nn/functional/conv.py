@@ -32,8 +32,8 @@ from numpy.lib.stride_tricks import as_strided
 from ...autograd import Function
 from ...parallel import contiguous, copy_into
 from ...tensor import Tensor
-from ._reduce import channel_sums
 from ._args import check_spatial_input, check_tensor, non_negative, ntuple, output_size, positive
+from ._reduce import channel_sums
 
 __all__ = [
     "conv1d",
