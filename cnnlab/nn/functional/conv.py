@@ -341,10 +341,11 @@ def _pointwise(kernel, stride, pads: Pads) -> bool:
 def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, dilation, groups: int) -> np.ndarray:
     """The weight gradient: the correlation of the input ``x`` (N, C, *S) with ``dy`` (N, D, *O).
 
-    Returns (D, C/g, *K): per block of samples and per group one GEMM (D/g, b·L) @ (b·L, C/g·K), the
-    second factor being the transposed column matrix of the block (BLAS reads it transposed), the
-    blocks' products summed. A small gradient (D·C·K/g ≤ 1024, as in a first layer) is a long sum
-    that BLAS splits poorly as one thin product: it is taken per sample, dy_n @ cols_n^T, and summed.
+    Returns (D, C/g, *K): per block of samples and per group one GEMM giving the transposed gradient,
+    (C/g·K, b·L) @ (b·L, D/g): the block's column matrix times its output gradients, read transposed,
+    the blocks' products summed (OpenBLAS runs this orientation up to twice as fast as dy @ cols^T
+    when D is small). A small gradient (D·C·K/g ≤ 1024, as in a first layer) is a long sum that BLAS
+    splits poorly as one thin product: it is taken per sample, cols_n @ dy_n^T, and summed.
     """
     N, C = x.shape[:2]
     D = dy.shape[1]
@@ -366,27 +367,26 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
     L, CK = math.prod(dy.shape[2:]), C * math.prod(kernel)
     if _pointwise(kernel, stride, pads) or D * CK // groups <= _SMALL_GRADIENT:
         view = sample_view(pad_spatial(x, pads), kernel, stride, dilation, dy.shape[2:])  # (N, C, *K, *O)
-        grads = dy.reshape(N, groups, D // groups, L)
-        dw = np.zeros((groups, D // groups, CK // groups), dtype=dtype)
+        grads = dy.reshape(N, groups, D // groups, L).transpose(0, 1, 3, 2)  # (N, G, L, D/g)
+        dw_t = np.zeros((groups, CK // groups, D // groups), dtype=dtype)
         for n0, n1 in sample_blocks(N, CK * L * dtype.itemsize):
             cols = view[n0:n1]
             if not cols.flags.c_contiguous:  # (a pointwise kernel's input is its own column matrix)
                 cols = _workspace.get("columns", cols.shape, dtype)
                 copy_into(cols, view[n0:n1])
-            cols = cols.reshape(n1 - n0, groups, CK // groups, L).transpose(0, 1, 3, 2)
-            dw += (grads[n0:n1] @ cols).sum(axis=0)
-        return dw.reshape((D, C // groups) + tuple(kernel))
+            dw_t += (cols.reshape(n1 - n0, groups, CK // groups, L) @ grads[n0:n1]).sum(axis=0)
+        return dw_t.transpose(0, 2, 1).reshape((D, C // groups) + tuple(kernel))
     view = column_view(pad_spatial(x, pads), kernel, stride, dilation, dy.shape[2:])  # (C, *K, N, *O)
     at = (slice(None),) * (1 + len(kernel))
     grads = dy.reshape(N, D, L).transpose(1, 0, 2)  # (D, N, L)
-    dw = np.zeros((groups, D // groups, CK // groups), dtype=dtype)
+    dw_t = np.zeros((groups, CK // groups, D // groups), dtype=dtype)
     for n0, n1 in sample_blocks(N, CK * L * dtype.itemsize):
         cols = _workspace.get("columns", view[at + (slice(n0, n1),)].shape, dtype)
         copy_into(cols, view[at + (slice(n0, n1),)])
         g = _workspace.get("gradients", (D, n1 - n0, L), dtype)
         np.copyto(g, grads[:, n0:n1])
-        dw += g.reshape(groups, D // groups, -1) @ cols.reshape(groups, CK // groups, -1).transpose(0, 2, 1)
-    return dw.reshape((D, C // groups) + tuple(kernel))
+        dw_t += cols.reshape(groups, CK // groups, -1) @ g.reshape(groups, D // groups, -1).transpose(0, 2, 1)
+    return dw_t.transpose(0, 2, 1).reshape((D, C // groups) + tuple(kernel))
 
 
 # ==================================================================================================
