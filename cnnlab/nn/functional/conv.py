@@ -304,10 +304,12 @@ def convolve_transpose(y: np.ndarray, w: np.ndarray, stride, pads: Pads, dilatio
     L = math.prod(y_spatial)
     # Two ways to the same numbers; take the one that moves less memory. The full convolution copies
     # a column matrix of C_in·K per output pixel; W^T·y makes OC·K columns per input pixel and then
-    # adds them back in K strided passes (counted twice). Expanding layers (OC < C_in) favour col2im.
+    # adds them back in K strided passes (counted twice). Expanding layers (OC < C_in) favour col2im,
+    # and so does a tie: the flipped convolution's product then has only OC rows (measured on a 3-D
+    # layer of 8 -> 16 channels: 28 ms flipped, 17 ms by col2im).
     flip_cost = C_in * math.prod(spatial)
     col2im_cost = 2 * groups * OCg * L
-    if all(s == 1 for s in stride) and flip_cost <= col2im_cost:
+    if all(s == 1 for s in stride) and flip_cost < col2im_cost:
         # the textbook form: a full convolution of y with the flipped, transposed kernel, where y is
         # padded by d(k-1) - p on each side (cropped where that is negative)
         flipped = w.reshape((groups, C_in // groups, OCg) + tuple(kernel)).swapaxes(1, 2)
