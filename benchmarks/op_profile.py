@@ -1,8 +1,8 @@
 """Where a workload's time goes in cnnlab, op by op: the forward and backward of every autograd
 Function, per step, and what is left outside them (Python, the optimiser, the graph walk).
 
-    python benchmarks/profile.py --only "fashion_cnn train"      # any workload of bench.py
-    python benchmarks/profile.py --only "resnet18-32 train" --steps 5
+    python benchmarks/op_profile.py --only "fashion_cnn train"      # any workload of bench.py
+    python benchmarks/op_profile.py --only "resnet18-32 train" --steps 5
 
 The times are wall-clock around each op's ``forward`` and ``backward`` (NumPy and BLAS inside them
 included), summed over ``--steps`` steps after two warm-up steps, and divided by the step count.
