@@ -359,7 +359,12 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
             spread = np.zeros((N, C, D // C) + wide, dtype=dy.dtype)
             spread[(Ellipsis,) + tuple(slice(0, o) for o in dy.shape[3:])] = g
             g = spread.reshape(N, C, D // C, -1)
-            taps = [np.einsum("ncjl,ncl->cj", g, source[:, :, off : off + g.shape[-1]]) for off in offsets]
+            length = g.shape[-1]
+            taps = np.zeros((len(offsets), C, D // C), dtype=np.result_type(x, dy))
+            # a few samples at a time, so that their gradients and inputs stay in the cache for all K offsets
+            for n0, n1 in sample_blocks(N, g[0].nbytes + source[0].nbytes, budget=4 << 20):
+                for tap, off in zip(taps, offsets):
+                    tap += np.einsum("ncjl,ncl->cj", g[n0:n1], source[n0:n1, :, off : off + length])
         else:
             win = windows(pad_spatial(x, pads), kernel, stride, dilation, dy.shape[2:])
             axes = "xyz"[: len(kernel)]
