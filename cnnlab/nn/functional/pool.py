@@ -20,7 +20,7 @@ import numpy as np
 from ...autograd import Function, masked
 from ...tensor import Tensor
 from ._args import check_spatial_input, non_negative, ntuple, output_size, positive
-from .conv import col2im, crop, pad_spatial, windows
+from .conv import _hashable, col2im, crop, pad_spatial, windows
 
 __all__ = [
     "max_pool1d",
@@ -306,7 +306,7 @@ def _max_pool_geometry(op, nd, shape, kernel_size, stride, padding, dilation, ce
     question at every step."""
     args = (op, nd, shape, kernel_size, stride, padding, dilation, ceil_mode)
     try:
-        return _cached_max_pool_geometry(*(tuple(a) if isinstance(a, list) else a for a in args))
+        return _cached_max_pool_geometry(*map(_hashable, args))
     except TypeError:  # an argument that cannot be a cache key (the checks will say what is wrong)
         return _cached_max_pool_geometry.__wrapped__(*args)
 
