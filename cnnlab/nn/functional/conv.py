@@ -10,6 +10,11 @@ Everything here rests on three array functions, each written once for 1-, 2- and
 * the three convolutions of the textbook: the forward one, the *transposed* one (W^T applied to the
   columns, then col2im), and the correlation of an input with an output gradient.
 
+With stride 1 the windows have a second, faster form (``flat_windows``): flatten each padded image, and
+the inputs at one kernel offset of *every* window are a single contiguous run, so the column matrix is
+copied (and col2im added back) in long runs instead of rows a few elements long. The price is a grid
+as wide as the padded input: its extra positions are computed and sliced off.
+
 They are one another's gradients: the input gradient of a convolution is the transposed convolution of
 the output gradient with the same (flipped, in effect) kernel; the input gradient of a transposed
 convolution is the convolution; both weight gradients are the correlation. References: Dumoulin and
@@ -96,14 +101,6 @@ def im2col(xp: np.ndarray, kernel: Sequence[int], stride: Sequence[int], dilatio
     return contiguous(sample_view(xp, kernel, stride, dilation, out_sizes)).reshape(N, C * math.prod(kernel), -1)
 
 
-def column_view(xp: np.ndarray, kernel, stride, dilation, out_sizes) -> np.ndarray:
-    """The windows of a padded input as a strided view (C, *K, N, *O): laid out in this order, a block
-    of samples [n0:n1] is the column matrix (C·K, (n1-n0)·L) of those samples side by side."""
-    nd = len(kernel)
-    view = sample_view(xp, kernel, stride, dilation, out_sizes)  # (N, C, *K, *O)
-    return view.transpose((1,) + tuple(range(2, 2 + nd)) + (0,) + tuple(range(2 + nd, 2 + 2 * nd)))
-
-
 def sample_blocks(n: int, bytes_per_sample: int, budget: int | None = None) -> list[tuple[int, int]]:
     """Split a batch of ``n`` into blocks of about ``budget`` bytes (default: a column matrix that fits
     the CPU's cache, about 8 MB); at least one sample per block."""
@@ -183,26 +180,30 @@ def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups:
     A few samples at a time (so that their column matrix stays in the CPU's cache): copy their windows
     into a column matrix and multiply by the weights (G, OC/g, C/g·K): per sample (b, G, C/g·K, L) for
     thin kernels, else as one matrix (G, C/g·K, b·L) whose product (OC, b, L) is put in place as
-    (b, OC, L).
+    (b, OC, L). With stride 1 the columns are the runs of :func:`flat_windows`, over the wide grid,
+    whose extra positions are sliced off the product.
     """
     N, C = x.shape[:2]
     OC, kernel = w.shape[0], w.shape[2:]
+    nd = len(kernel)
     out_sizes = tuple(
         output_size(n, k, s, b, a, d) for n, k, s, (b, a), d in zip(x.shape[2:], kernel, stride, pads, dilation)
     )
     if groups == C > 1:
         return _convolve_depthwise(x, w, stride, pads, dilation, out_sizes, bias)
-    xp = pad_spatial(x, pads)
     dtype = np.result_type(x, w)
-    per_channel = None if bias is None else bias.reshape(-1, 1)
-    L, CK = math.prod(out_sizes), C * math.prod(kernel)
+    view, grid = _column_source(x, kernel, stride, pads, dilation, out_sizes, OC)  # (N, C, *K, *grid)
+    L, CK = math.prod(grid), C * math.prod(kernel)
     weights = w.reshape(groups, OC // groups, -1)
-    out = np.empty((N, OC, L), dtype=dtype)
-    # Thin kernels (C·K < 256, as in LeNet) are faster as per-sample products written straight into
-    # place; wider ones as one product over the block's samples side by side, transposed afterwards.
+    out = np.empty((N, OC) + out_sizes, dtype=dtype)
+    per_channel = None if bias is None else bias.reshape((-1,) + (1,) * nd)
+    compact = (Ellipsis,) + tuple(slice(0, o) for o in out_sizes)  # the real outputs of the grid
+    # Thin kernels (C·K < 256, as in LeNet) are faster as per-sample products; wider ones as one
+    # product over the block's samples side by side, transposed afterwards.
     per_sample = CK < 256
-    view = (sample_view if per_sample else column_view)(xp, kernel, stride, dilation, out_sizes)
-    at = () if per_sample else (slice(None),) * (1 + len(kernel))
+    at = () if per_sample else (slice(None),) * (1 + nd)
+    if not per_sample:
+        view = _samples_after_kernel(view, nd)  # (C, *K, N, *grid)
     for n0, n1 in sample_blocks(N, CK * L * dtype.itemsize):
         b = n1 - n0
         block = view[at + (slice(n0, n1),)]
@@ -211,42 +212,102 @@ def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups:
         else:
             cols = _workspace.get("columns", block.shape, dtype)
             copy_into(cols, block)
-        if per_sample:
+        if per_sample and grid == out_sizes:  # written straight into place
             placed = out[n0:n1].reshape(b, groups, OC // groups, L)
             np.matmul(weights, cols.reshape(b, groups, CK // groups, L), out=placed)
             if bias is not None:
                 out[n0:n1] += per_channel
             continue
-        product = _workspace.get("product", (groups, OC // groups, b * L), dtype)
-        np.matmul(weights, cols.reshape(groups, CK // groups, -1), out=product)
-        product = product.reshape(OC, b, L).transpose(1, 0, 2)
-        if bias is None:
-            np.copyto(out[n0:n1], product)
+        if per_sample:
+            product = _workspace.get("product", (b, groups, OC // groups, L), dtype)
+            np.matmul(weights, cols.reshape(b, groups, CK // groups, L), out=product)
+            product = product.reshape((b, OC) + grid)
         else:
-            np.add(product, per_channel, out=out[n0:n1])
-    return out.reshape((N, OC) + out_sizes)
+            product = _workspace.get("product", (groups, OC // groups, b * L), dtype)
+            np.matmul(weights, cols.reshape(groups, CK // groups, -1), out=product)
+            product = product.reshape((OC, b) + grid).swapaxes(0, 1)
+        if bias is None:
+            np.copyto(out[n0:n1], product[compact])
+        else:
+            np.add(product[compact], per_channel, out=out[n0:n1])
+    return out
 
 
-def flat_windows(x: np.ndarray, pads: Pads, kernel, dilation, out_sizes) -> tuple[np.ndarray, list[int], tuple[int, ...]]:
+def _column_source(x: np.ndarray, kernel, stride, pads: Pads, dilation, out_sizes, out_channels: int
+                   ) -> tuple[np.ndarray, tuple[int, ...]]:
+    """The windows of ``x`` to copy into a column matrix, as a view (N, C, *K, *grid), and the grid:
+    the contiguous runs of :func:`flat_windows` over its wide grid (one axis, L) where
+    :func:`_flat_pays`, otherwise the strided windows of the padded input over the output grid itself.
+    """
+    if _flat_pays(x.shape[1], out_channels, kernel, stride, pads):
+        _, runs, wide = flat_windows(x, pads, kernel, dilation, out_sizes)
+        return runs, wide
+    return sample_view(pad_spatial(x, pads), kernel, stride, dilation, out_sizes), tuple(out_sizes)
+
+
+def _flat_pays(in_channels: int, out_channels: int, kernel, stride, pads: Pads) -> bool:
+    """Whether a stride-1 convolution (in -> out channels) should run over the wide grid of
+    :func:`flat_windows`. Its runs copy (and add back) much faster than rows of strided windows, but
+    the output side pays for the grid: the product is sliced to the real outputs, and gradients are
+    spread onto the grid. So only where the columns outweigh the outputs, C·K ≥ 2·D (measured: a 1 -> 32
+    channel 3×3 layer takes twice as long on the grid; LeNet's 6 -> 16 5×5 layer 25% less time)."""
+    return (all(s == 1 for s in stride) and not _pointwise(kernel, stride, pads)
+            and in_channels * math.prod(kernel) >= 2 * out_channels)
+
+
+def _samples_after_kernel(view: np.ndarray, nd: int) -> np.ndarray:
+    """(N, C, *K, *grid) -> (C, *K, N, *grid): a block of samples [n0:n1] is then the column matrix
+    (C·K, (n1-n0)·L) of those samples side by side."""
+    return view.transpose((1,) + tuple(range(2, 2 + nd)) + (0,) + tuple(range(2 + nd, view.ndim)))
+
+
+def flat_windows(x: np.ndarray, pads: Pads, kernel, dilation, out_sizes) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
     """For a stride-1 window sweep: ``x`` padded, each (n, c) image flattened, as (N, C, P + tail), so
-    that the inputs at kernel offset k of *every* window form one contiguous run,
-    ``flat[:, :, off_k : off_k + L]``, where L = prod(wide).
+    that the inputs at kernel offset k of *every* window form one contiguous run.
 
     The runs cover the "wide grid" ``wide`` = (O_0, P_1, ..., P_last): every row runs on across the
     padded width, so each row carries P_i - O_i positions past the real outputs (slice them off with
-    ``[..., :O_1, ...]``). Returns (flat, the offsets off_k in kernel order, wide). One multiply per
-    offset over long contiguous runs is about twice as fast as over strided window views.
+    ``[..., :O_1, ...]``). Returns (flat, the runs as a read-only view (N, C, *K, L) of ``flat``,
+    where L = prod(wide), and wide). Copying or multiplying long contiguous runs is about twice as fast
+    as over strided window views, whose rows are only O_last long.
     """
+    padded, tail, wide = _flat_grid(x.shape[2:], pads, kernel, dilation, out_sizes)
     N, C = x.shape[:2]
-    padded = tuple(n + b + a for n, (b, a) in zip(x.shape[2:], pads))
-    steps = [math.prod(padded[i + 1 :]) for i in range(len(padded))]  # flat stride of each spatial axis
-    tail = sum(d * (k - 1) * st for k, d, st in zip(kernel[1:], dilation[1:], steps[1:]))
     size = math.prod(padded)
     flat = np.zeros((N, C, size + tail), dtype=x.dtype)
     inside = tuple(slice(b, b + n) for n, (b, _) in zip(x.shape[2:], pads))
     flat[:, :, :size].reshape((N, C) + padded)[(Ellipsis,) + inside] = x
-    offsets = [sum(ki * d * st for ki, d, st in zip(k, dilation, steps)) for k in np.ndindex(*kernel)]
-    return flat, offsets, (out_sizes[0],) + padded[1:]
+    return flat, _runs(flat, padded, kernel, dilation, math.prod(wide)), wide
+
+
+def _flat_grid(spatial, pads: Pads, kernel, dilation, out_sizes) -> tuple[tuple[int, ...], int, tuple[int, ...]]:
+    """(padded size, tail, wide grid) of :func:`flat_windows`: the tail is how far the last offset's
+    run reaches past the flattened image."""
+    padded = tuple(n + b + a for n, (b, a) in zip(spatial, pads))
+    steps = [math.prod(padded[i + 1 :]) for i in range(len(padded))]  # flat stride of each spatial axis
+    tail = sum(d * (k - 1) * st for k, d, st in zip(kernel[1:], dilation[1:], steps[1:]))
+    return padded, tail, (out_sizes[0],) + padded[1:]
+
+
+def _runs(flat: np.ndarray, padded, kernel, dilation, length: int, writeable: bool = False) -> np.ndarray:
+    """The view (N, C, *K, length) of ``flat`` (N, C, P + tail) whose [n, c, k] is the run of ``length``
+    elements starting at kernel offset k's position in the flattened padded image. The runs of
+    different offsets overlap, so only one offset at a time may be written through the view."""
+    item = flat.itemsize
+    steps = [math.prod(padded[i + 1 :]) * item for i in range(len(padded))]
+    strides = flat.strides[:2] + tuple(st * d for st, d in zip(steps, dilation)) + (item,)
+    return as_strided(flat, flat.shape[:2] + tuple(kernel) + (length,), strides, writeable=writeable)
+
+
+def to_wide_grid(y: np.ndarray, wide: tuple[int, ...]) -> np.ndarray:
+    """``y`` (N, D, *O) spread onto the wide grid of :func:`flat_windows`, as (N, D, L), zeros past each
+    row's real outputs (so that products over the grid add nothing there)."""
+    N, D = y.shape[:2]
+    if y.shape[2:] == wide:
+        return y.reshape(N, D, -1)
+    spread = np.zeros((N, D) + wide, dtype=y.dtype)
+    spread[(Ellipsis,) + tuple(slice(0, o) for o in y.shape[2:])] = y
+    return spread.reshape(N, D, -1)
 
 
 def _convolve_depthwise(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, out_sizes, bias=None) -> np.ndarray:
@@ -265,9 +326,9 @@ def _convolve_depthwise(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilati
     out = np.empty((N, C, m) + tuple(out_sizes), dtype=dtype)
     flat = all(s == 1 for s in stride)
     if flat:
-        source, offsets, wide = flat_windows(x, pads, kernel, dilation, out_sizes)
+        _, source, wide = flat_windows(x, pads, kernel, dilation, out_sizes)  # (N, C, *K, L)
         length = math.prod(wide)
-        runs = [(Ellipsis, None, slice(off, off + length)) for off in offsets]  # (N, C, 1, L): over the m filters
+        runs = [(slice(None), slice(None), None) + k for k in np.ndindex(*kernel)]  # (N, C, 1, L): over the m filters
         taps = w.reshape(1, C, m, 1, -1)
         compact = (Ellipsis,) + tuple(slice(0, o) for o in out_sizes[1:])
         block_shape = (C, m, length)
@@ -325,6 +386,8 @@ def convolve_transpose(y: np.ndarray, w: np.ndarray, stride, pads: Pads, dilatio
     y = y.reshape(N, groups, C_in // groups, L)
     if _pointwise(kernel, stride, pads):  # the columns are the image: nothing to add back
         return (wt @ y).reshape((N, groups * OCg) + tuple(spatial))
+    if _flat_pays(groups * OCg, C_in, kernel, stride, pads):  # (this op's columns have OC·K rows)
+        return _flat_col2im(wt, y.reshape((N, groups, C_in // groups) + y_spatial), kernel, pads, dilation, spatial)
     padded = tuple(n + b + a for n, (b, a) in zip(spatial, pads))
     image = np.zeros((N, groups * OCg) + padded, dtype=dtype)
     for n0, n1 in sample_blocks(N, groups * OCg * K * L * dtype.itemsize):
@@ -333,6 +396,32 @@ def convolve_transpose(y: np.ndarray, w: np.ndarray, stride, pads: Pads, dilatio
         cols = cols.reshape((n1 - n0, groups * OCg) + tuple(kernel) + y_spatial)
         col2im(cols, padded, kernel, stride, dilation, out=image[n0:n1])
     return crop(image, pads, spatial)
+
+
+def _flat_col2im(wt: np.ndarray, y: np.ndarray, kernel, pads: Pads, dilation, spatial) -> np.ndarray:
+    """W^T·y added back by col2im, with stride 1, over the flat image of :func:`flat_windows`.
+
+    ``y`` (N, G, C_in/g, *I) is spread onto the wide grid (zeros past each row's real positions), so
+    that the columns of kernel offset k add into one contiguous run of every flattened image: K adds
+    over long runs instead of K strided ones over rows only I_last long.
+    """
+    N, groups = y.shape[:2]
+    OC = groups * wt.shape[1] // math.prod(kernel)
+    dtype = np.result_type(wt, y)
+    padded, tail, wide = _flat_grid(spatial, pads, kernel, dilation, y.shape[3:])
+    L = math.prod(wide)
+    y = to_wide_grid(y.reshape((N, -1) + y.shape[3:]), wide).reshape(N, groups, -1, L)
+    size = math.prod(padded)
+    flat = np.zeros((N, OC, size + tail), dtype=dtype)
+    runs = _runs(flat, padded, kernel, dilation, L, writeable=True)  # (N, OC, *K, L)
+    for n0, n1 in sample_blocks(N, wt.shape[0] * wt.shape[1] * L * dtype.itemsize):
+        cols = _workspace.get("columns", (n1 - n0, groups, wt.shape[1], L), dtype)
+        np.matmul(wt, y[n0:n1], out=cols)
+        cols = cols.reshape((n1 - n0, OC) + tuple(kernel) + (L,))
+        for k in np.ndindex(*kernel):  # one offset at a time: the runs of different offsets overlap
+            at = (slice(n0, n1), slice(None)) + k
+            runs[at] += cols[(slice(None), slice(None)) + k]
+    return crop(flat[:, :, :size].reshape((N, OC) + padded), pads, spatial)
 
 
 def _pointwise(kernel, stride, pads: Pads) -> bool:
@@ -355,27 +444,27 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
         # depthwise: per kernel offset, each channel's inputs dotted with its own output gradients
         g = dy.reshape((N, C, D // C) + dy.shape[2:])
         if all(s == 1 for s in stride):  # over contiguous runs, the gradient spread on the wide grid
-            source, offsets, wide = flat_windows(x, pads, kernel, dilation, dy.shape[2:])
-            spread = np.zeros((N, C, D // C) + wide, dtype=dy.dtype)
-            spread[(Ellipsis,) + tuple(slice(0, o) for o in dy.shape[3:])] = g
-            g = spread.reshape(N, C, D // C, -1)
-            length = g.shape[-1]
+            flat, source, wide = flat_windows(x, pads, kernel, dilation, dy.shape[2:])  # (N, C, *K, L)
+            g = to_wide_grid(dy, wide).reshape(N, C, D // C, -1)
+            offsets = list(np.ndindex(*kernel))
             taps = np.zeros((len(offsets), C, D // C), dtype=np.result_type(x, dy))
             # a few samples at a time, so that their gradients and inputs stay in the cache for all K offsets
-            for n0, n1 in sample_blocks(N, g[0].nbytes + source[0].nbytes, budget=4 << 20):
-                for tap, off in zip(taps, offsets):
-                    tap += np.einsum("ncjl,ncl->cj", g[n0:n1], source[n0:n1, :, off : off + length])
+            for n0, n1 in sample_blocks(N, g[0].nbytes + flat[0].nbytes, budget=4 << 20):
+                for tap, k in zip(taps, offsets):
+                    tap += np.einsum("ncjl,ncl->cj", g[n0:n1], source[(slice(n0, n1), slice(None)) + k])
         else:
             win = windows(pad_spatial(x, pads), kernel, stride, dilation, dy.shape[2:])
             axes = "xyz"[: len(kernel)]
             taps = [np.einsum(f"ncj{axes},nc{axes}->cj", g, win[(Ellipsis,) + k]) for k in np.ndindex(*kernel)]
         return np.stack(taps, axis=-1).reshape((D, 1) + tuple(kernel))
     dtype = np.result_type(x, dy)
-    L, CK = math.prod(dy.shape[2:]), C * math.prod(kernel)
+    nd = len(kernel)
+    view, grid = _column_source(x, kernel, stride, pads, dilation, dy.shape[2:], D)  # (N, C, *K, *grid)
+    grads = to_wide_grid(dy, grid) if grid != dy.shape[2:] else dy.reshape(N, D, -1)  # (N, D, L)
+    L, CK = math.prod(grid), C * math.prod(kernel)
+    dw_t = np.zeros((groups, CK // groups, D // groups), dtype=dtype)
     if _pointwise(kernel, stride, pads) or D * CK // groups <= _SMALL_GRADIENT:
-        view = sample_view(pad_spatial(x, pads), kernel, stride, dilation, dy.shape[2:])  # (N, C, *K, *O)
-        grads = dy.reshape(N, groups, D // groups, L).transpose(0, 1, 3, 2)  # (N, G, L, D/g)
-        dw_t = np.zeros((groups, CK // groups, D // groups), dtype=dtype)
+        grads = grads.reshape(N, groups, D // groups, L).transpose(0, 1, 3, 2)  # (N, G, L, D/g)
         for n0, n1 in sample_blocks(N, CK * L * dtype.itemsize):
             cols = view[n0:n1]
             if not cols.flags.c_contiguous:  # (a pointwise kernel's input is its own column matrix)
@@ -383,10 +472,9 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
                 copy_into(cols, view[n0:n1])
             dw_t += (cols.reshape(n1 - n0, groups, CK // groups, L) @ grads[n0:n1]).sum(axis=0)
         return dw_t.transpose(0, 2, 1).reshape((D, C // groups) + tuple(kernel))
-    view = column_view(pad_spatial(x, pads), kernel, stride, dilation, dy.shape[2:])  # (C, *K, N, *O)
-    at = (slice(None),) * (1 + len(kernel))
-    grads = dy.reshape(N, D, L).transpose(1, 0, 2)  # (D, N, L)
-    dw_t = np.zeros((groups, CK // groups, D // groups), dtype=dtype)
+    view = _samples_after_kernel(view, nd)  # (C, *K, N, *grid)
+    at = (slice(None),) * (1 + nd)
+    grads = grads.transpose(1, 0, 2)  # (D, N, L)
     for n0, n1 in sample_blocks(N, CK * L * dtype.itemsize):
         cols = _workspace.get("columns", view[at + (slice(n0, n1),)].shape, dtype)
         copy_into(cols, view[at + (slice(n0, n1),)])

@@ -46,6 +46,10 @@ TRANSPOSED = [
     (2, (2, 2, 3, 5), (2, 2, 3, 3), dict(dilation=2, padding=2)),
     (3, (1, 2, 3, 4, 3), (2, 2, 2, 3, 2), dict(stride=2)),
     (2, (2, 4, 3, 5), (4, 3, 1, 1), dict(groups=2)),  # pointwise
+    # stride 1 with few output channels: W^T·y added back over flat runs (output_padding < dilation too)
+    (1, (2, 5, 6), (5, 2, 3), dict(dilation=2, padding=1)),
+    (2, (2, 6, 4, 5), (6, 2, 3, 2), dict(dilation=2, output_padding=1, padding=(1, 0))),
+    (3, (1, 4, 3, 4, 3), (4, 1, 2, 3, 2), dict(padding=(0, 1, 0))),
 ]
 
 
@@ -205,8 +209,9 @@ def test_conv_matches_the_definition(nd, x_shape, w_shape, kw, rng):
         (lambda F_, x, w: F_.conv2d(x, w[:, : w.shape[1] // 2], stride=2, groups=2), 6),
         (lambda F_, x, w: F_.conv2d(x, w[:, : w.shape[1] // 2], stride=2, groups=2), 64),
         (lambda F_, x, w: F_.conv_transpose2d(x, w[:, :4], stride=2), 6),
+        (lambda F_, x, w: F_.conv_transpose2d(x, w[:, :2], padding=1), 6),  # stride 1: flat runs
     ],
-    ids=["conv-thin", "conv-wide", "grouped-thin", "grouped-wide", "transposed-col2im"],
+    ids=["conv-thin", "conv-wide", "grouped-thin", "grouped-wide", "transposed-col2im", "transposed-flat"],
 )
 def test_blocks_of_samples_and_unkept_workspaces_give_the_same_numbers(fn, channels, rng, monkeypatch):
     from cnnlab.nn.functional import conv as conv_module
