@@ -7,8 +7,11 @@
 tensor([2., 4., 6.])
 """
 
+import os as _os
+
 from . import autograd  # first: it defines Function, on which tensor.py builds
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .memory import get_memory_reuse, set_memory_reuse
 from .parallel import get_num_threads, set_num_threads
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import *  # noqa: F403
@@ -31,8 +34,12 @@ __all__ = [
     "set_rng_state",
     "get_num_threads",
     "set_num_threads",
+    "get_memory_reuse",
+    "set_memory_reuse",
     *_tensor_all,
 ]
+
+set_memory_reuse(_os.environ.get("CNNLAB_MEMORY_REUSE", "1") != "0")  # see cnnlab/memory.py
 
 
 def __getattr__(name: str):
