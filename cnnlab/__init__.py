@@ -39,7 +39,8 @@ __all__ = [
     *_tensor_all,
 ]
 
-set_memory_reuse(_os.environ.get("CNNLAB_MEMORY_REUSE", "1") != "0")  # see cnnlab/memory.py
+if _os.environ.get("CNNLAB_MEMORY_REUSE", "1") != "0":  # see cnnlab/memory.py
+    set_memory_reuse(True)
 
 
 def __getattr__(name: str):

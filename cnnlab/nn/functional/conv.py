@@ -468,7 +468,7 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
     dtype = np.result_type(x, dy)
     nd = len(kernel)
     view, grid = _column_source(x, kernel, stride, pads, dilation, dy.shape[2:], D)  # (N, C, *K, *grid)
-    grads = to_wide_grid(dy, grid) if grid != dy.shape[2:] else dy.reshape(N, D, -1)  # (N, D, L)
+    grads = to_wide_grid(dy, grid)  # (N, D, L)
     L, CK = math.prod(grid), C * math.prod(kernel)
     dw_t = np.zeros((groups, CK // groups, D // groups), dtype=dtype)
     if _pointwise(kernel, stride, pads) or D * CK // groups <= _SMALL_GRADIENT:
