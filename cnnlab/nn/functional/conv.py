@@ -78,11 +78,17 @@ def windows(
     st = xp.strides
     shape = xp.shape[:2] + out + tuple(kernel)
     strides = st[:2] + tuple(a * s for a, s in zip(st[2:], stride)) + tuple(a * d for a, d in zip(st[2:], dilation))
-    if xp.flags.c_contiguous:  # (the same view as as_strided's, made a few times faster)
-        view = np.ndarray(shape, xp.dtype, buffer=xp, strides=strides)
-        view.flags.writeable = False
-        return view
-    return as_strided(xp, shape=shape, strides=strides, writeable=False)
+    return strided_view(xp, shape, strides)
+
+
+def strided_view(a: np.ndarray, shape, strides, writeable: bool = False) -> np.ndarray:
+    """``as_strided(a, shape, strides, writeable=writeable)``, a few times faster where ``a`` is
+    contiguous (a network asks for two such views per convolution)."""
+    if not a.flags.c_contiguous:
+        return as_strided(a, shape=shape, strides=strides, writeable=writeable)
+    view = np.ndarray(shape, a.dtype, buffer=a, strides=strides)
+    view.flags.writeable = writeable and a.flags.writeable
+    return view
 
 
 def sample_view(xp: np.ndarray, kernel, stride, dilation, out_sizes=None) -> np.ndarray:
@@ -110,6 +116,7 @@ def sample_blocks(n: int, bytes_per_sample: int, budget: int | None = None) -> l
 
 _BLOCK_BYTES = 4 << 20
 _SMALL_GRADIENT = 1024  # weight gradients of at most this many values are summed per sample
+_THIN_KERNEL = 256  # column matrices of fewer rows (C·K) are multiplied per sample
 _KEEP_BYTES = 64 << 20
 
 
@@ -200,7 +207,7 @@ def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups:
     compact = (Ellipsis,) + tuple(slice(0, o) for o in out_sizes)  # the real outputs of the grid
     # Thin kernels (C·K < 256, as in LeNet) are faster as per-sample products; wider ones as one
     # product over the block's samples side by side, transposed afterwards.
-    per_sample = CK < 256
+    per_sample = CK < _THIN_KERNEL
     at = () if per_sample else (slice(None),) * (1 + nd)
     if not per_sample:
         view = _samples_after_kernel(view, nd)  # (C, *K, N, *grid)
@@ -304,7 +311,7 @@ def _runs(flat: np.ndarray, padded, kernel, dilation, length: int, writeable: bo
     item = flat.itemsize
     steps = [math.prod(padded[i + 1 :]) * item for i in range(len(padded))]
     strides = flat.strides[:2] + tuple(st * d for st, d in zip(steps, dilation)) + (item,)
-    return as_strided(flat, flat.shape[:2] + tuple(kernel) + (length,), strides, writeable=writeable)
+    return strided_view(flat, flat.shape[:2] + tuple(kernel) + (length,), strides, writeable)
 
 
 def to_wide_grid(y: np.ndarray, wide: tuple[int, ...]) -> np.ndarray:
