@@ -399,7 +399,7 @@ def convolve_transpose(y: np.ndarray, w: np.ndarray, stride, pads: Pads, dilatio
     K = math.prod(kernel)
     wt = w.reshape(groups, C_in // groups, OCg * K).transpose(0, 2, 1)  # (G, OC/g·K, C_in/g)
     y = y.reshape(N, groups, C_in // groups, L)
-    if _pointwise(kernel, stride, pads):  # the columns are the image: nothing to add back
+    if _pointwise(kernel, stride, pads) and tuple(spatial) == y_spatial:  # the columns are the image
         return (wt @ y).reshape((N, groups * OCg) + tuple(spatial))
     if _flat_pays(groups * OCg, C_in, kernel, stride, pads, spatial, y_spatial):  # (this op's columns have OC·K rows)
         return _flat_col2im(wt, y.reshape((N, groups, C_in // groups) + y_spatial), kernel, pads, dilation, spatial)

@@ -46,6 +46,7 @@ TRANSPOSED = [
     (2, (2, 2, 3, 5), (2, 2, 3, 3), dict(dilation=2, padding=2)),
     (3, (1, 2, 3, 4, 3), (2, 2, 2, 3, 2), dict(stride=2)),
     (2, (2, 4, 3, 5), (4, 3, 1, 1), dict(groups=2)),  # pointwise
+    (1, (2, 2, 2), (2, 1, 1), dict(output_padding=1, dilation=2)),  # 1×1 kernel, output one longer
     # stride 1 with few output channels: W^T·y added back over flat runs (output_padding < dilation too)
     (1, (2, 5, 6), (5, 2, 3), dict(dilation=2, padding=1)),
     (2, (2, 6, 4, 5), (6, 2, 3, 2), dict(dilation=2, output_padding=1, padding=(1, 0))),
