@@ -7,11 +7,9 @@
 tensor([2., 4., 6.])
 """
 
-import os as _os
-
 from . import autograd  # first: it defines Function, on which tensor.py builds
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .memory import get_memory_reuse, set_memory_reuse
+from .memory import get_memory_reuse, set_memory_reuse  # turns reuse on, unless CNNLAB_MEMORY_REUSE=0
 from .parallel import get_num_threads, set_num_threads
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .tensor import *  # noqa: F403
@@ -38,9 +36,6 @@ __all__ = [
     "set_memory_reuse",
     *_tensor_all,
 ]
-
-if _os.environ.get("CNNLAB_MEMORY_REUSE", "1") != "0":  # see cnnlab/memory.py
-    set_memory_reuse(True)
 
 
 def __getattr__(name: str):
