@@ -70,24 +70,17 @@ def test_conv_matches_torch(nd, x_shape, w_shape, kw, dtype, rng):
     check_against_torch(ours, theirs, [noncontiguous(x), w, b])
 
 
-@pytest.mark.parametrize("thin_kernel", [0, 1 << 30])
+# each product that has two routes, forced down each: the forward (and the flipped convolution of the
+# input gradient) as one product per block or per sample, the weight gradient likewise
+ROUTES = [("_THIN_KERNEL", 0), ("_THIN_KERNEL", 1 << 30), ("_SMALL_GRADIENT", 0), ("_SMALL_GRADIENT", 1 << 30)]
+
+
+@pytest.mark.parametrize("setting,value", ROUTES, ids=["one-product", "per-sample", "dw-one-product", "dw-per-sample"])
 @pytest.mark.parametrize("nd,x_shape,w_shape,kw", CONV)
-def test_conv_by_either_product_route_matches_torch(nd, x_shape, w_shape, kw, thin_kernel, rng, monkeypatch):
+def test_conv_by_either_route_matches_torch(nd, x_shape, w_shape, kw, setting, value, rng, monkeypatch):
     from cnnlab.nn.functional import conv as conv_module
 
-    monkeypatch.setattr(conv_module, "_THIN_KERNEL", thin_kernel)  # one product per block / per sample
-    x = rng.standard_normal(x_shape)
-    w = rng.standard_normal(w_shape)
-    b = rng.standard_normal(w_shape[0])
-    check_against_torch(*_conv_fns(f"conv{nd}d", kw), [x, w, b])
-
-
-@pytest.mark.parametrize("small_gradient", [0, 1 << 30])
-@pytest.mark.parametrize("nd,x_shape,w_shape,kw", CONV)
-def test_conv_weight_gradient_by_either_route_matches_torch(nd, x_shape, w_shape, kw, small_gradient, rng, monkeypatch):
-    from cnnlab.nn.functional import conv as conv_module
-
-    monkeypatch.setattr(conv_module, "_SMALL_GRADIENT", small_gradient)  # one product per block / per sample
+    monkeypatch.setattr(conv_module, setting, value)
     x = rng.standard_normal(x_shape)
     w = rng.standard_normal(w_shape)
     check_against_torch(*_conv_fns(f"conv{nd}d", kw), [x, w, rng.standard_normal(w_shape[0])])
