@@ -21,6 +21,7 @@ def restore_reuse():
 
 _COUNT_FAULTS = """
 import resource, sys
+import numpy as np
 import cnnlab
 def step():  # three 8 MB arrays: more than glibc, left to itself, keeps once they are freed
     arrays = [np.ones(2 << 20, np.float32) for _ in range(3)]
