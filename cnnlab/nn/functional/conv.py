@@ -219,16 +219,14 @@ def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups:
         else:
             cols = _workspace.get("columns", block.shape, dtype)
             copy_into(cols, block)
-        if per_sample and grid == out_sizes:  # written straight into place
-            placed = out[n0:n1].reshape(b, groups, OC // groups, L)
-            np.matmul(weights, cols.reshape(b, groups, CK // groups, L), out=placed)
-            if bias is not None:
-                out[n0:n1] += per_channel
-            continue
         if per_sample:
-            product = _workspace.get("product", (b, groups, OC // groups, L), dtype)
-            np.matmul(weights, cols.reshape(b, groups, CK // groups, L), out=product)
-            product = product.reshape((b, OC) + grid)
+            in_place = grid == out_sizes  # no extra grid positions: the product is written straight into place
+            product = out[n0:n1] if in_place else _workspace.get("product", (b, OC) + grid, dtype)
+            np.matmul(weights, cols.reshape(b, groups, CK // groups, L), out=product.reshape(b, groups, OC // groups, L))
+            if in_place:
+                if bias is not None:
+                    product += per_channel
+                continue
         else:
             product = _workspace.get("product", (groups, OC // groups, b * L), dtype)
             np.matmul(weights, cols.reshape(groups, CK // groups, -1), out=product)
@@ -299,9 +297,14 @@ def _flat_grid(spatial, pads: Pads, kernel, dilation, out_sizes) -> tuple[tuple[
     """(padded size, tail, wide grid) of :func:`flat_windows`: the tail is how far the last offset's
     run reaches past the flattened image."""
     padded = tuple(n + b + a for n, (b, a) in zip(spatial, pads))
-    steps = [math.prod(padded[i + 1 :]) for i in range(len(padded))]  # flat stride of each spatial axis
+    steps = _flat_steps(padded)
     tail = sum(d * (k - 1) * st for k, d, st in zip(kernel[1:], dilation[1:], steps[1:]))
     return padded, tail, (out_sizes[0],) + padded[1:]
+
+
+def _flat_steps(padded) -> list[int]:
+    """How far apart, in elements, neighbours along each spatial axis lie in the flattened image."""
+    return [math.prod(padded[i + 1 :]) for i in range(len(padded))]
 
 
 def _runs(flat: np.ndarray, padded, kernel, dilation, length: int, writeable: bool = False) -> np.ndarray:
@@ -309,8 +312,7 @@ def _runs(flat: np.ndarray, padded, kernel, dilation, length: int, writeable: bo
     elements starting at kernel offset k's position in the flattened padded image. The runs of
     different offsets overlap, so only one offset at a time may be written through the view."""
     item = flat.itemsize
-    steps = [math.prod(padded[i + 1 :]) * item for i in range(len(padded))]
-    strides = flat.strides[:2] + tuple(st * d for st, d in zip(steps, dilation)) + (item,)
+    strides = flat.strides[:2] + tuple(st * d * item for st, d in zip(_flat_steps(padded), dilation)) + (item,)
     return strided_view(flat, flat.shape[:2] + tuple(kernel) + (length,), strides, writeable)
 
 
