@@ -3,7 +3,8 @@
 cnnlab.nn has PyTorch's names, signatures and state_dict keys, so the same code builds the cnnlab
 network and its PyTorch twin: ``build("resnet18", cnnlab.nn)`` and ``build("resnet18", torch.nn)``.
 LeNet-5 and fashion_cnn are checked against ``cnnlab.models`` (same keys, same parameter counts), so
-the benchmark times the networks people train.
+the benchmark times the networks people train. ``tests/test_integration.py`` builds its PyTorch twins
+here too, and checks that they give cnnlab's numbers.
 """
 
 from __future__ import annotations

@@ -1,33 +1,23 @@
-"""Whole networks: the same weights and the same data give PyTorch's losses, step after step."""
+"""Whole networks: the same weights and the same data give PyTorch's losses, step after step.
+
+The PyTorch twins are the benchmark's networks (``benchmarks/nets.py``, written once against the
+``nn`` API and built here with ``torch.nn``), so the benchmark times networks these tests check.
+"""
+
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from harness import assert_close
 
+sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+import nets  # (after the path: the benchmark folder is not a package)
+
 import cnnlab
 import cnnlab.nn.functional as F
 from cnnlab import models
-
-
-def torch_lenet5():
-    tnn = torch.nn
-
-    class LeNet5(tnn.Module):
-        def __init__(self):
-            super().__init__()
-            self.features = tnn.Sequential(
-                tnn.Conv2d(1, 6, 5, padding=2), tnn.ReLU(), tnn.MaxPool2d(2),
-                tnn.Conv2d(6, 16, 5), tnn.ReLU(), tnn.MaxPool2d(2),
-            )
-            self.classifier = tnn.Sequential(
-                tnn.Flatten(), tnn.Linear(400, 120), tnn.ReLU(), tnn.Linear(120, 84), tnn.ReLU(), tnn.Linear(84, 10)
-            )
-
-        def forward(self, x):
-            return self.classifier(self.features(x))
-
-    return LeNet5()
 
 
 def copy_weights(ours, theirs):
@@ -44,7 +34,7 @@ def copy_weights(ours, theirs):
     ids=["sgd-nesterov", "adam"],
 )
 def test_lenet5_training_steps_match_torch(make_optimizers):
-    ours, theirs = models.lenet5(), torch_lenet5()
+    ours, theirs = models.lenet5(), nets.lenet5(torch.nn)
     assert list(ours.state_dict()) == list(theirs.state_dict())
     copy_weights(ours, theirs)
     opt_ours, opt_theirs = make_optimizers(ours.parameters(), theirs.parameters())
@@ -64,20 +54,7 @@ def test_lenet5_training_steps_match_torch(make_optimizers):
 
 
 def test_fashion_cnn_matches_torch_in_eval_mode():
-    tnn = torch.nn
-
-    def block(cin, cout):
-        return tnn.Sequential(
-            tnn.Conv2d(cin, cout, 3, padding=1), tnn.ReLU(), tnn.BatchNorm2d(cout),
-            tnn.Conv2d(cout, cout, 3, padding=1), tnn.ReLU(), tnn.BatchNorm2d(cout),
-            tnn.MaxPool2d(2), tnn.Dropout(0.25),
-        )
-
-    theirs = tnn.Module()
-    theirs.features = tnn.Sequential(block(1, 32), block(32, 64))
-    theirs.classifier = tnn.Sequential(
-        tnn.Flatten(), tnn.Linear(3136, 512), tnn.ReLU(), tnn.BatchNorm1d(512), tnn.Dropout(0.5), tnn.Linear(512, 10)
-    )
+    theirs = nets.fashion_cnn(torch.nn)
     ours = models.fashion_cnn()
     assert list(ours.state_dict()) == list(theirs.state_dict())
     trainable = sum(p.numel() for p in ours.parameters())
@@ -89,7 +66,7 @@ def test_fashion_cnn_matches_torch_in_eval_mode():
     ours.eval()
     theirs.eval()
     out = ours(cnnlab.tensor(x))
-    expected = theirs.classifier(theirs.features(torch.from_numpy(x)))
+    expected = theirs(torch.from_numpy(x))
     assert_close(out, expected, rtol=1e-4, atol=1e-4)
 
 
