@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from . import parallel
+
 __all__ = [
     "Function",
     "GradcheckError",
@@ -183,10 +185,15 @@ def masked(grad: np.ndarray, keep: np.ndarray, finite: bool | None = None) -> np
     or NaN (Inf·0 would make NaN where PyTorch gives 0), the stopped elements are zeroed explicitly.
     ``finite`` says whether ``grad`` is known to be all finite (a caller masking it many times).
     """
-    with np.errstate(invalid="ignore"):  # Inf·0: mended just below
-        out = np.multiply(grad, keep, dtype=grad.dtype)
-    if finite is False or (finite is None and not np.isfinite(out).all()):
-        np.copyto(out, 0, where=~keep)
+    out = np.empty(grad.shape, dtype=grad.dtype)
+
+    def part(o: np.ndarray, g: np.ndarray, k: np.ndarray) -> None:
+        with np.errstate(invalid="ignore"):  # Inf·0: mended just below
+            np.multiply(g, k, out=o, dtype=grad.dtype)
+        if finite is False or (finite is None and not np.isfinite(o).all()):
+            np.copyto(o, 0, where=~k)
+
+    parallel.split_rows(part, out, grad, keep)
     return out
 
 

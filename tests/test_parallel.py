@@ -1,36 +1,177 @@
-"""cnnlab.parallel: threaded copies give exactly NumPy's copies, along whichever axis they split."""
+"""cnnlab.parallel: chunks dealt out to threads give the same numbers as one thread, every split op.
+
+The op tests lower the work threshold to 0, so that even small arrays are split between two threads,
+and compare each op's output and gradients with the same op on one thread.
+"""
+
+import threading
+import time
 
 import numpy as np
 import pytest
 
+import cnnlab
+import cnnlab.nn.functional as F
 from cnnlab import parallel
 
 
 @pytest.fixture
-def two_threads():
-    before = parallel.get_num_threads()
-    parallel.set_num_threads(2)
-    yield
+def threads():
+    """Runs ``fn`` under n threads with every op split (work threshold 0); the thread count restored after."""
+    before, min_work = parallel.get_num_threads(), parallel.MIN_WORK
+
+    def run(n, fn):
+        parallel.set_num_threads(n)
+        parallel.MIN_WORK = 0
+        try:
+            return fn()
+        finally:
+            parallel.MIN_WORK = min_work
+
+    yield run
     parallel.set_num_threads(before)
 
 
-@pytest.mark.parametrize("shape,axes", [((64, 3, 40, 40), (1, 0, 3, 2)), ((1, 3, 300, 300), (3, 2, 1, 0))])
-def test_threaded_copy_equals_numpy(shape, axes, two_threads, rng):
-    a = rng.standard_normal(shape).astype(np.float32).transpose(axes)
-    assert a.size >= 1 << 17  # large enough to be split between the threads
-    b = parallel.contiguous(a)
-    assert b.flags.c_contiguous and np.array_equal(a, b)
-    out = np.empty_like(b)
-    parallel.copy_into(out, a[..., ::-1])
-    assert np.array_equal(out, a[..., ::-1])
+def test_starmap_returns_results_in_chunk_order_from_several_threads(threads):
+    chunks = [(i,) for i in range(7)]
+    results = threads(3, lambda: parallel.starmap(lambda i: (i * i, threading.get_ident()), chunks))
+    assert [r[0] for r in results] == [i * i for i in range(7)]
+    assert len({r[1] for r in results}) == 3
+    assert results[-1][1] == threading.get_ident()  # the caller runs the last run of chunks itself
 
 
-def test_contiguous_returns_a_contiguous_array_itself():
-    a = np.zeros((3, 4), np.float32)
-    assert parallel.contiguous(a) is a
+def test_starmap_raises_what_a_chunk_on_another_thread_raised(threads):
+    def fail_first(i):
+        if i == 0:
+            raise KeyError("chunk 0 failed")
+        return i
+
+    with pytest.raises(KeyError, match="chunk 0 failed"):
+        threads(2, lambda: parallel.starmap(fail_first, [(0,), (1,)]))
+    assert threads(2, lambda: parallel.starmap(fail_first, [(1,), (2,)])) == [1, 2]  # the workers still serve
+
+
+def test_starmap_inside_a_chunk_runs_on_that_chunk_s_thread(threads):
+    def outer(i):
+        inner = parallel.starmap(lambda j: threading.get_ident(), [(0,), (1,)])
+        return set(inner) == {threading.get_ident()}
+
+    assert threads(2, lambda: parallel.starmap(outer, [(0,), (1,)])) == [True, True]
+
+
+def test_shares_cover_the_batch_once_and_leave_small_work_whole(threads):
+    assert threads(3, lambda: parallel.shares(10, 1)) == [(0, 3), (3, 6), (6, 10)]
+    assert threads(3, lambda: parallel.shares(2, 1)) == [(0, 1), (1, 2)]
+    parallel.set_num_threads(3)
+    assert parallel.shares(10, parallel.MIN_WORK - 1) == [(0, 10)]
+    assert parallel.shares(0, 0) == [(0, 0)]
+
+
+@pytest.mark.skipif(parallel._blas.set is None, reason="NumPy's BLAS is not an OpenBLAS whose threads can be set")
+def test_blas_is_held_at_one_thread_while_cnnlab_splits_and_given_back_after(threads):
+    parallel.set_num_threads(1)
+    parallel._blas.set(2)
+    threads(2, lambda: parallel.starmap(lambda i: i, [(0,), (1,)]))
+    assert parallel._blas.get() == 1
+    parallel.set_num_threads(1)
+    assert parallel._blas.get() == 2
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
 def test_set_num_threads_refuses_what_is_not_a_positive_int(bad):
     with pytest.raises(ValueError, match=r"set_num_threads: expected a positive int, got"):
         parallel.set_num_threads(bad)
+
+
+# ------------------------------------------------------------------------------------------------
+# every split op: two threads against one
+
+
+def _outputs_and_grads(op, shapes, seed=0):
+    """op's output and the gradients of (output · a fixed random tensor).sum() for inputs of ``shapes``."""
+    rng = np.random.default_rng(seed)
+    inputs = [cnnlab.tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True) for s in shapes]
+    out = op(*inputs)
+    weight = cnnlab.tensor(rng.standard_normal(out.shape).astype(np.float32))
+    (out * weight).sum().backward()
+    return [out.detach().numpy()] + [t.grad.numpy() for t in inputs]
+
+
+CONV_CASES = {
+    # thin kernel (C·K < 256): per-sample products, the flat grid
+    "thin 5x5": (lambda x, w, b: F.conv2d(x, w, b, padding=2), [(6, 1, 12, 12), (4, 1, 5, 5), (4,)]),
+    # wide kernel: one product per block of samples; col2im input gradient; strided
+    "wide strided": (lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1), [(5, 32, 9, 9), (8, 32, 3, 3), (8,)]),
+    # stride 1, wide: the flat grid and its col2im
+    "wide flat": (lambda x, w, b: F.conv2d(x, w, b, padding=1), [(5, 32, 8, 8), (8, 32, 3, 3), (8,)]),
+    # expanding layer: the flipped-kernel input gradient
+    "expanding": (lambda x, w, b: F.conv2d(x, w, b, padding=1), [(5, 4, 8, 8), (40, 4, 3, 3), (40,)]),
+    "pointwise": (lambda x, w, b: F.conv2d(x, w, b), [(5, 16, 6, 6), (24, 16, 1, 1), (24,)]),
+    "grouped": (lambda x, w, b: F.conv2d(x, w, b, padding=1, groups=4), [(5, 32, 7, 7), (16, 8, 3, 3), (16,)]),
+    "depthwise flat": (lambda x, w, b: F.conv2d(x, w, b, padding=1, groups=8), [(5, 8, 9, 9), (16, 1, 3, 3), (16,)]),
+    "depthwise strided": (lambda x, w, b: F.conv2d(x, w, b, stride=2, groups=8), [(5, 8, 9, 9), (8, 1, 3, 3), (8,)]),
+    "conv1d": (lambda x, w, b: F.conv1d(x, w, b, padding=1), [(5, 16, 40), (8, 16, 3), (8,)]),
+    "conv3d": (lambda x, w, b: F.conv3d(x, w, b, padding=1), [(3, 4, 5, 6, 6), (6, 4, 3, 3, 3), (6,)]),
+    "transposed": (lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1), [(5, 16, 6, 6), (16, 8, 3, 3), (8,)]),
+}
+
+OTHER_CASES = {
+    "relu": (F.relu, [(5, 3, 6, 6)]),
+    "max_pool2d(2)": (lambda x: F.max_pool2d(x, 2), [(5, 3, 8, 8)]),
+    "max_pool2d(3, 2, 1)": (lambda x: F.max_pool2d(x, 3, 2, 1), [(5, 3, 9, 9)]),
+    "batch_norm": (
+        lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+        [(5, 3, 6, 6), (3,), (3,)],
+    ),
+    "linear": (F.linear, [(7, 12), (5, 12), (5,)]),
+}
+
+
+@pytest.mark.parametrize("case", list(CONV_CASES) + list(OTHER_CASES))
+def test_split_op_equals_the_op_on_one_thread(case, threads):
+    op, shapes = {**CONV_CASES, **OTHER_CASES}[case]
+    one = threads(1, lambda: _outputs_and_grads(op, shapes))
+    two = threads(2, lambda: _outputs_and_grads(op, shapes))
+    # equal up to rounding: BLAS may order a product's sums differently for fewer columns, and sums
+    # over the batch (weight gradients, batch statistics) add the threads' shares
+    for a, b in zip(two, one):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_split_max_pool_keeps_nan_and_tie_rules(threads):
+    x = np.zeros((4, 1, 4, 4), np.float32)
+    x[1, 0, 0, 0] = np.nan
+    x[3, 0, 2:, 2:] = 7.0  # a tie: the first offset wins
+
+    def run():
+        t = cnnlab.tensor(x, requires_grad=True)
+        F.max_pool2d(t, 2).sum().backward()
+        return t.grad.numpy()
+
+    grad = threads(2, run)
+    np.testing.assert_array_equal(grad, threads(1, run))
+    assert grad[1, 0, 0, 0] == 1 and grad[3, 0, 2, 2] == 1 and grad[3, 0, 3, 3] == 0
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no fork here")
+def test_a_forked_child_starts_its_own_workers(threads):
+    import os
+
+    threads(2, lambda: parallel.starmap(lambda i: i, [(0,), (1,)]))  # the parent's workers are running
+    pid = os.fork()
+    if pid == 0:  # the child: its copies of the workers have no threads behind them
+        ok = False
+        try:
+            ok = threads(2, lambda: parallel.starmap(lambda i: i + 1, [(0,), (1,)])) == [1, 2]
+        finally:
+            os._exit(0 if ok else 1)
+    for _ in range(200):  # up to 20 s: a child waiting on workers that do not exist would hang
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child hung on its parent's workers")
+    assert os.waitstatus_to_exitcode(status) == 0

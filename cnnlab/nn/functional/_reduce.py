@@ -2,7 +2,8 @@
 
 Batch norm and every bias gradient sum over all axes but the channel one. NumPy reduces over axes
 (0, 2, ...) on one core in a strided loop; the same sums as a product with a vector of ones (and a
-batch of dot products for Σ a·b) run in BLAS, several times faster.
+batch of dot products for Σ a·b) run in BLAS, several times faster. Large batches are summed in
+shares on cnnlab's threads (:mod:`cnnlab.parallel`), the shares' sums added in order.
 
 >>> import numpy as np
 >>> a = np.arange(12.0).reshape(2, 3, 2)
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import parallel
+
 
 def channel_sums(a: np.ndarray) -> np.ndarray:
     """Σ over every axis but 1 of ``a`` (N, C, *): (C,), one matrix-vector product and a short sum."""
@@ -23,7 +26,8 @@ def channel_sums(a: np.ndarray) -> np.ndarray:
     L = a.size // (N * C)
     if L == 1:
         return a.reshape(N, C).sum(axis=0)
-    return (a.reshape(N * C, L) @ np.ones(L, dtype=a.dtype)).reshape(N, C).sum(axis=0)
+    ones = np.ones(L, dtype=a.dtype)
+    return parallel.added(parallel.split_rows(lambda part: (part.reshape(-1, L) @ ones).reshape(-1, C).sum(axis=0), a))
 
 
 def channel_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -34,4 +38,8 @@ def channel_dots(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     L = a.size // (N * C)
     if L == 1:
         return np.einsum("nc,nc->c", a.reshape(N, C), b.reshape(N, C))
-    return np.matmul(a.reshape(N, C, 1, L), b.reshape(N, C, L, 1)).sum(axis=(0, 2, 3))
+
+    def dots(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        return np.matmul(p.reshape(-1, C, 1, L), q.reshape(-1, C, L, 1)).sum(axis=(0, 2, 3))
+
+    return parallel.added(parallel.split_rows(dots, a, b))

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ...autograd import Function, masked
+from ...parallel import split_rows
 from ...tensor import Tensor
 
 __all__ = [
@@ -198,12 +199,14 @@ def _check_number(op: str, name: str, value: Any) -> float:
 class _Relu(Function):
     # saves its output, not a mask: the output is usually kept anyway as the next layer's input
     def forward(self, x):
-        self.out = np.maximum(x, x.dtype.type(0))  # np.maximum propagates NaN
+        self.out = np.empty(x.shape, dtype=x.dtype)
+        split_rows(lambda o, xs: np.maximum(xs, x.dtype.type(0), out=o), self.out, x)  # np.maximum propagates NaN
         return self.out
 
     def backward(self, grad):
-        alive = self.out <= 0  # slope 0 at 0, as in PyTorch (NaN passes its gradient on)
-        return masked(grad, np.logical_not(alive, out=alive))
+        alive = np.empty(grad.shape, dtype=bool)
+        split_rows(lambda a, o: np.logical_not(np.less_equal(o, 0, out=a), out=a), alive, self.out)
+        return masked(grad, alive)  # slope 0 at 0, as in PyTorch (NaN passes its gradient on)
 
 
 class _Hardtanh(Function):

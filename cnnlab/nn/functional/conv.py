@@ -35,7 +35,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ...autograd import Function
-from ...parallel import contiguous, copy_into
+from ... import parallel
 from ...tensor import Tensor
 from ._args import check_spatial_input, check_tensor, non_negative, ntuple, output_size, positive
 from ._reduce import channel_sums
@@ -104,13 +104,16 @@ def im2col(xp: np.ndarray, kernel: Sequence[int], stride: Sequence[int], dilatio
            out_sizes: Sequence[int] | None = None) -> np.ndarray:
     """The column matrix (N, C·K, L) of a padded input: column l holds the window of output position l."""
     N, C = xp.shape[:2]
-    return contiguous(sample_view(xp, kernel, stride, dilation, out_sizes)).reshape(N, C * math.prod(kernel), -1)
+    return np.ascontiguousarray(sample_view(xp, kernel, stride, dilation, out_sizes)).reshape(N, C * math.prod(kernel), -1)
 
 
 def sample_blocks(n: int, bytes_per_sample: int, budget: int | None = None) -> list[tuple[int, int]]:
     """Split a batch of ``n`` into blocks of about ``budget`` bytes (default: a column matrix that fits
-    the CPU's cache, about 4 MB); at least one sample per block."""
+    the CPU's cache, about 4 MB); at least one sample per block, and at least one block per thread
+    where the work is worth splitting (:mod:`cnnlab.parallel` deals the blocks out to the threads)."""
     size = max(1, min(n, (budget or _BLOCK_BYTES) // max(bytes_per_sample, 1)))
+    threads = len(parallel.shares(n, n * bytes_per_sample))
+    size = max(1, min(size, -(-n // threads)))
     return [(i, min(i + size, n)) for i in range(0, n, size)]
 
 
@@ -169,8 +172,14 @@ def pad_spatial(x: np.ndarray, pads: Pads, value: float = 0.0) -> np.ndarray:
     """``x`` (N, C, *S) with ``value`` added around its spatial dims (one allocation and one copy)."""
     if not any(b or a for b, a in pads):
         return x
-    out = np.full(x.shape[:2] + tuple(n + b + a for n, (b, a) in zip(x.shape[2:], pads)), value, dtype=x.dtype)
-    out[(slice(None), slice(None)) + tuple(slice(b, b + n) for n, (b, _) in zip(x.shape[2:], pads))] = x
+    out = np.empty(x.shape[:2] + tuple(n + b + a for n, (b, a) in zip(x.shape[2:], pads)), dtype=x.dtype)
+    inside = (Ellipsis,) + tuple(slice(b, b + n) for n, (b, _) in zip(x.shape[2:], pads))
+
+    def fill(n0: int, n1: int) -> None:
+        out[n0:n1] = value
+        out[n0:n1][inside] = x[n0:n1]
+
+    parallel.starmap(fill, parallel.shares(len(x), out.nbytes))
     return out
 
 
@@ -211,14 +220,15 @@ def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups:
     at = () if per_sample else (slice(None),) * (1 + nd)
     if not per_sample:
         view = _samples_after_kernel(view, nd)  # (C, *K, N, *grid)
-    for n0, n1 in sample_blocks(N, CK * L * dtype.itemsize):
+
+    def block(n0: int, n1: int) -> None:
         b = n1 - n0
-        block = view[at + (slice(n0, n1),)]
-        if per_sample and block.flags.c_contiguous:  # a pointwise (1×1, stride 1) kernel: x is its own columns
-            cols = block
+        source = view[at + (slice(n0, n1),)]
+        if per_sample and source.flags.c_contiguous:  # a pointwise (1×1, stride 1) kernel: x is its own columns
+            cols = source
         else:
-            cols = _workspace.get("columns", block.shape, dtype)
-            copy_into(cols, block)
+            cols = _workspace.get("columns", source.shape, dtype)
+            np.copyto(cols, source)
         if per_sample:
             in_place = grid == out_sizes  # no extra grid positions: the product is written straight into place
             product = out[n0:n1] if in_place else _workspace.get("product", (b, OC) + grid, dtype)
@@ -226,7 +236,7 @@ def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups:
             if in_place:
                 if bias is not None:
                     product += per_channel
-                continue
+                return
         else:
             product = _workspace.get("product", (groups, OC // groups, b * L), dtype)
             np.matmul(weights, cols.reshape(groups, CK // groups, -1), out=product)
@@ -235,6 +245,8 @@ def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups:
             np.copyto(out[n0:n1], product[compact])
         else:
             np.add(product[compact], per_channel, out=out[n0:n1])
+
+    parallel.starmap(block, sample_blocks(N, CK * L * dtype.itemsize))
     return out
 
 
@@ -287,9 +299,15 @@ def flat_windows(x: np.ndarray, pads: Pads, kernel, dilation, out_sizes) -> tupl
     padded, tail, wide = _flat_grid(x.shape[2:], pads, kernel, dilation, out_sizes)
     N, C = x.shape[:2]
     size = math.prod(padded)
-    flat = np.zeros((N, C, size + tail), dtype=x.dtype)
-    inside = tuple(slice(b, b + n) for n, (b, _) in zip(x.shape[2:], pads))
-    flat[:, :, :size].reshape((N, C) + padded)[(Ellipsis,) + inside] = x
+    flat = np.empty((N, C, size + tail), dtype=x.dtype)
+    image = flat[:, :, :size].reshape((N, C) + padded)
+    inside = (Ellipsis,) + tuple(slice(b, b + n) for n, (b, _) in zip(x.shape[2:], pads))
+
+    def fill(n0: int, n1: int) -> None:
+        flat[n0:n1] = 0
+        image[n0:n1][inside] = x[n0:n1]
+
+    parallel.starmap(fill, parallel.shares(N, flat.nbytes))
     return flat, _runs(flat, padded, kernel, dilation, math.prod(wide)), wide
 
 
@@ -322,8 +340,14 @@ def to_wide_grid(y: np.ndarray, wide: tuple[int, ...]) -> np.ndarray:
     N, D = y.shape[:2]
     if y.shape[2:] == wide:
         return y.reshape(N, D, -1)
-    spread = np.zeros((N, D) + wide, dtype=y.dtype)
-    spread[(Ellipsis,) + tuple(slice(0, o) for o in y.shape[2:])] = y
+    spread = np.empty((N, D) + wide, dtype=y.dtype)
+    real = (Ellipsis,) + tuple(slice(0, o) for o in y.shape[2:])
+
+    def fill(n0: int, n1: int) -> None:
+        spread[n0:n1] = 0
+        spread[n0:n1][real] = y[n0:n1]
+
+    parallel.starmap(fill, parallel.shares(N, spread.nbytes))
     return spread.reshape(N, D, -1)
 
 
@@ -355,7 +379,8 @@ def _convolve_depthwise(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilati
         taps = w.reshape((1, C, m) + (1,) * nd + (-1,))
         block_shape = (C, m) + tuple(out_sizes)
     bias = None if bias is None else bias.reshape((1, C, m) + (1,) * (1 if flat else nd))
-    for n0, n1 in sample_blocks(N, math.prod(block_shape) * dtype.itemsize, budget=1 << 20):
+
+    def block(n0: int, n1: int) -> None:
         o = _workspace.get("accumulator", (n1 - n0,) + block_shape, dtype) if flat else out[n0:n1]
         t = _workspace.get("product", o.shape, dtype)
         x_n = source[n0:n1]
@@ -367,6 +392,8 @@ def _convolve_depthwise(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilati
             o += bias
         if flat:
             np.copyto(out[n0:n1], o.reshape((n1 - n0, C, m) + wide)[compact])
+
+    parallel.starmap(block, sample_blocks(N, math.prod(block_shape) * dtype.itemsize, budget=1 << 20))
     return out.reshape((N, OC) + tuple(out_sizes))
 
 
@@ -406,12 +433,16 @@ def convolve_transpose(y: np.ndarray, w: np.ndarray, stride, pads: Pads, dilatio
     if _flat_pays(groups * OCg, C_in, kernel, stride, pads, spatial, y_spatial):  # (this op's columns have OC·K rows)
         return _flat_col2im(wt, y.reshape((N, groups, C_in // groups) + y_spatial), kernel, pads, dilation, spatial)
     padded = tuple(n + b + a for n, (b, a) in zip(spatial, pads))
-    image = np.zeros((N, groups * OCg) + padded, dtype=dtype)
-    for n0, n1 in sample_blocks(N, groups * OCg * K * L * dtype.itemsize):
+    image = np.empty((N, groups * OCg) + padded, dtype=dtype)
+
+    def block(n0: int, n1: int) -> None:
         cols = _workspace.get("columns", (n1 - n0, groups, OCg * K, L), dtype)
         np.matmul(wt, y[n0:n1], out=cols)
         cols = cols.reshape((n1 - n0, groups * OCg) + tuple(kernel) + y_spatial)
+        image[n0:n1] = 0
         col2im(cols, padded, kernel, stride, dilation, out=image[n0:n1])
+
+    parallel.starmap(block, sample_blocks(N, groups * OCg * K * L * dtype.itemsize))
     return crop(image, pads, spatial)
 
 
@@ -429,15 +460,19 @@ def _flat_col2im(wt: np.ndarray, y: np.ndarray, kernel, pads: Pads, dilation, sp
     L = math.prod(wide)
     y = to_wide_grid(y.reshape((N, -1) + y.shape[3:]), wide).reshape(N, groups, -1, L)
     size = math.prod(padded)
-    flat = np.zeros((N, OC, size + tail), dtype=dtype)
+    flat = np.empty((N, OC, size + tail), dtype=dtype)
     runs = _runs(flat, padded, kernel, dilation, L, writeable=True)  # (N, OC, *K, L)
-    for n0, n1 in sample_blocks(N, wt.shape[0] * wt.shape[1] * L * dtype.itemsize):
+
+    def block(n0: int, n1: int) -> None:
         cols = _workspace.get("columns", (n1 - n0, groups, wt.shape[1], L), dtype)
         np.matmul(wt, y[n0:n1], out=cols)
         cols = cols.reshape((n1 - n0, OC) + tuple(kernel) + (L,))
+        flat[n0:n1] = 0
         for k in np.ndindex(*kernel):  # one offset at a time: the runs of different offsets overlap
             at = (slice(n0, n1), slice(None)) + k
             runs[at] += cols[(slice(None), slice(None)) + k]
+
+    parallel.starmap(block, sample_blocks(N, wt.shape[0] * wt.shape[1] * L * dtype.itemsize))
     return crop(flat[:, :, :size].reshape((N, OC) + padded), pads, spatial)
 
 
@@ -464,11 +499,13 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
             flat, source, wide = flat_windows(x, pads, kernel, dilation, dy.shape[2:])  # (N, C, *K, L)
             g = to_wide_grid(dy, wide).reshape(N, C, D // C, -1)
             offsets = list(np.ndindex(*kernel))
-            taps = np.zeros((len(offsets), C, D // C), dtype=np.result_type(x, dy))
+
             # a few samples at a time, so that their gradients and inputs stay in the cache for all K offsets
-            for n0, n1 in sample_blocks(N, g[0].nbytes + flat[0].nbytes, budget=4 << 20):
-                for tap, k in zip(taps, offsets):
-                    tap += np.einsum("ncjl,ncl->cj", g[n0:n1], source[(slice(n0, n1), slice(None)) + k])
+            def block(n0: int, n1: int) -> np.ndarray:
+                return np.stack([np.einsum("ncjl,ncl->cj", g[n0:n1], source[(slice(n0, n1), slice(None)) + k]) for k in offsets])
+
+            parts = parallel.starmap(block, sample_blocks(N, g[0].nbytes + flat[0].nbytes, budget=4 << 20))
+            taps = _summed(parts, (len(offsets), C, D // C), np.result_type(x, dy))
         else:
             win = windows(pad_spatial(x, pads), kernel, stride, dilation, dy.shape[2:])
             axes = "xyz"[: len(kernel)]
@@ -479,26 +516,36 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
     view, grid = _column_source(x, kernel, stride, pads, dilation, dy.shape[2:], D)  # (N, C, *K, *grid)
     grads = to_wide_grid(dy, grid)  # (N, D, L)
     L, CK = math.prod(grid), C * math.prod(kernel)
-    dw_t = np.zeros((groups, CK // groups, D // groups), dtype=dtype)
     if _pointwise(kernel, stride, pads) or D * CK // groups <= _SMALL_GRADIENT:
         grads = grads.reshape(N, groups, D // groups, L).transpose(0, 1, 3, 2)  # (N, G, L, D/g)
-        for n0, n1 in sample_blocks(N, CK * L * dtype.itemsize):
+
+        def block(n0: int, n1: int) -> np.ndarray:
             cols = view[n0:n1]
             if not cols.flags.c_contiguous:  # (a pointwise kernel's input is its own column matrix)
                 cols = _workspace.get("columns", cols.shape, dtype)
-                copy_into(cols, view[n0:n1])
-            dw_t += (cols.reshape(n1 - n0, groups, CK // groups, L) @ grads[n0:n1]).sum(axis=0)
-        return dw_t.transpose(0, 2, 1).reshape((D, C // groups) + tuple(kernel))
-    view = _samples_after_kernel(view, nd)  # (C, *K, N, *grid)
-    at = (slice(None),) * (1 + nd)
-    grads = grads.transpose(1, 0, 2)  # (D, N, L)
-    for n0, n1 in sample_blocks(N, CK * L * dtype.itemsize):
-        cols = _workspace.get("columns", view[at + (slice(n0, n1),)].shape, dtype)
-        copy_into(cols, view[at + (slice(n0, n1),)])
-        g = _workspace.get("gradients", (D, n1 - n0, L), dtype)
-        np.copyto(g, grads[:, n0:n1])
-        dw_t += cols.reshape(groups, CK // groups, -1) @ g.reshape(groups, D // groups, -1).transpose(0, 2, 1)
+                np.copyto(cols, view[n0:n1])
+            return (cols.reshape(n1 - n0, groups, CK // groups, L) @ grads[n0:n1]).sum(axis=0)
+
+    else:
+        view = _samples_after_kernel(view, nd)  # (C, *K, N, *grid)
+        at = (slice(None),) * (1 + nd)
+        grads = grads.transpose(1, 0, 2)  # (D, N, L)
+
+        def block(n0: int, n1: int) -> np.ndarray:
+            cols = _workspace.get("columns", view[at + (slice(n0, n1),)].shape, dtype)
+            np.copyto(cols, view[at + (slice(n0, n1),)])
+            g = _workspace.get("gradients", (D, n1 - n0, L), dtype)
+            np.copyto(g, grads[:, n0:n1])
+            return cols.reshape(groups, CK // groups, -1) @ g.reshape(groups, D // groups, -1).transpose(0, 2, 1)
+
+    parts = parallel.starmap(block, sample_blocks(N, CK * L * dtype.itemsize))
+    dw_t = _summed(parts, (groups, CK // groups, D // groups), dtype)
     return dw_t.transpose(0, 2, 1).reshape((D, C // groups) + tuple(kernel))
+
+
+def _summed(parts: list[np.ndarray], shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """The sum of the blocks' partial gradients (zeros of ``shape`` for an empty batch)."""
+    return parallel.added(parts) if parts else np.zeros(shape, dtype=dtype)
 
 
 # ==================================================================================================

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import parallel
 from ...autograd import Function
 from ...tensor import Tensor
 
@@ -13,20 +14,30 @@ __all__ = ["linear", "bilinear", "flatten"]
 class _Linear(Function):
     def forward(self, x, weight, bias):
         self.x, self.weight = x, weight
-        # (..., in) @ (in, out): one BLAS product over all leading dimensions at once
+        # (..., in) @ (in, out): one BLAS product over all leading dimensions at once (its rows shared
+        # between cnnlab's threads)
         lead = x.shape[:-1]
-        out = x.reshape(-1, x.shape[-1]) @ weight.T
-        if bias is not None:
-            out += bias
+        x2 = x.reshape(-1, x.shape[-1])
+        out = np.empty((len(x2), weight.shape[0]), dtype=np.result_type(x, weight))
+
+        def rows(o: np.ndarray, xs: np.ndarray) -> None:
+            np.matmul(xs, weight.T, out=o)
+            if bias is not None:
+                o += bias
+
+        parallel.split_rows(rows, out, x2)
         return out.reshape(lead + (weight.shape[0],))
 
     def backward(self, grad):
         g = grad.reshape(-1, grad.shape[-1])  # (M, out)
+        x2 = self.x.reshape(-1, self.x.shape[-1])
         gx = gw = gb = None
         if self.needs_input_grad[0]:
-            gx = (g @ self.weight).reshape(self.x.shape)
-        if self.needs_input_grad[1]:
-            gw = g.T @ self.x.reshape(-1, self.x.shape[-1])
+            gx = np.empty(x2.shape, dtype=np.result_type(g, self.weight))
+            parallel.split_rows(lambda o, gs: np.matmul(gs, self.weight, out=o), gx, g)
+            gx = gx.reshape(self.x.shape)
+        if self.needs_input_grad[1]:  # Σ over the rows' shares of gᵀ·x
+            gw = parallel.added(parallel.split_rows(lambda gs, xs: gs.T @ xs, g, x2))
         if self.needs_input_grad[2]:
             gb = g.sum(axis=0)
         return gx, gw, gb

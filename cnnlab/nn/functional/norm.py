@@ -26,6 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ...autograd import Function
+from ...parallel import split_rows
 from ...tensor import Tensor
 from ._reduce import channel_dots, channel_sums
 
@@ -106,13 +107,18 @@ class _BatchNorm(Function):
         x3 = x.reshape(N, C, -1)
         count = x3.shape[0] * x3.shape[2]
         mean = channel_sums(x3) / count
-        out = np.subtract(x3, mean[:, None])  # centred, then scaled and shifted in place
+        out = np.empty(x3.shape, dtype=x.dtype)  # centred, then scaled and shifted in place
+        split_rows(lambda o, xs: np.subtract(xs, mean[:, None], out=o), out, x3)
         var = channel_dots(out, out) / count
         inv_std = (1 / np.sqrt(var + x.dtype.type(eps))).astype(x.dtype, copy=False)
         scale = inv_std if weight is None else weight * inv_std
-        out *= scale[:, None]
-        if bias is not None:
-            out += bias[:, None]
+
+        def scale_shift(o: np.ndarray) -> None:
+            o *= scale[:, None]
+            if bias is not None:
+                o += bias[:, None]
+
+        split_rows(scale_shift, out)
         self.x, self.mean, self.inv_std, self.scale = x3, mean, inv_std, scale
         stats += [mean, var]
         return out.reshape(x.shape)
@@ -122,15 +128,20 @@ class _BatchNorm(Function):
         g = grad.reshape(x3.shape)
         count = x3.shape[0] * x3.shape[2]
         sum_g = channel_sums(g)
-        centered = np.subtract(x3, mean[:, None])
+        centered = np.empty(x3.shape, dtype=np.result_type(x3, mean))
+        split_rows(lambda c, xs: np.subtract(xs, mean[:, None], out=c), centered, x3)
         sum_g_xhat = channel_dots(g, centered) * inv_std  # Σ g·x̂
         gx = None
         if self.needs_input_grad[0]:
-            centered *= (-scale * inv_std * sum_g_xhat / count)[:, None]
-            centered -= (scale * sum_g / count)[:, None]
-            gx = centered
-            gx += g * scale[:, None]
-            gx = gx.reshape(grad.shape)
+            a, b, c = scale[:, None], (-scale * inv_std * sum_g_xhat / count)[:, None], (scale * sum_g / count)[:, None]
+
+            def combine(dx: np.ndarray, gs: np.ndarray) -> None:  # dx = a·g + b·(x - μ) - c, over x - μ
+                dx *= b
+                dx -= c
+                dx += gs * a
+
+            split_rows(combine, centered, g)
+            gx = centered.reshape(grad.shape)
         gw = sum_g_xhat if self.needs_input_grad[1] else None
         gb = sum_g if self.needs_input_grad[2] else None
         return gx, gw, gb

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ...autograd import Function, masked
+from ...parallel import shares, starmap
 from ...tensor import Tensor
 from ._args import check_spatial_input, non_negative, ntuple, output_size, positive
 from .conv import _hashable, col2im, crop, pad_spatial, windows
@@ -65,6 +66,33 @@ class _ScatterToWinner(Function):
         return g.reshape(self.shape)
 
 
+def _max_over(views: list[np.ndarray], a: int, b: int, out: np.ndarray, winner: np.ndarray | None) -> None:
+    """out[a:b] = the elementwise maximum of the ``views`` over samples a:b (NaN propagates, as in
+    PyTorch), and, where ``winner`` is given, winner[a:b] = the index of the view that holds it."""
+    views = [v[a:b] for v in views]
+    out = out[a:b]
+    if len(views) == 1:
+        np.copyto(out, views[0])
+    else:
+        np.maximum(views[0], views[1], out=out)
+    if winner is not None:
+        # the winner is the first offset holding the maximum (PyTorch's tie rule): offset k takes over
+        # where it beats every earlier one, and as k only grows, winner = max(winner, k·beats)
+        winner = winner[a:b]
+        winner[...] = 0
+        beats, step = np.empty(out.shape, dtype=bool), np.empty_like(winner)
+    for k in range(1, len(views)):
+        if winner is not None:
+            np.greater(views[k], views[0] if k == 1 else out, out=beats)
+            np.maximum(winner, np.multiply(beats, winner.dtype.type(k), out=step), out=winner)
+        if k > 1:
+            np.maximum(out, views[k], out=out)
+    # ... or, in a window holding NaN, its last NaN (PyTorch keeps replacing on NaN)
+    if winner is not None and np.isnan(out).any():
+        for flat_k, view in enumerate(views):
+            np.copyto(winner, flat_k, where=np.isnan(view))
+
+
 class _MaxPool(Function):
     """Max pooling over strided window views, one pass per kernel offset.
 
@@ -87,28 +115,12 @@ class _MaxPool(Function):
             x = pad_spatial(x, self.pads, -np.inf)
         self.padded = x.shape[2:]
         views = [x[self._offset_view(k)] for k in np.ndindex(*kernel)]
-        if len(views) == 1:
-            out = views[0].copy()
-        else:
-            out = np.maximum(views[0], views[1])  # NaN propagates, as in PyTorch
+        out = np.empty(views[0].shape, dtype=x.dtype)
         track = indices is not None or self.needs_input_grad[0]
-        if track:
-            # the winner is the first offset holding the maximum (PyTorch's tie rule): offset k takes
-            # over where it beats every earlier one, and as k only grows, winner = max(winner, k·beats)
-            winner = np.zeros(out.shape, dtype=np.int8 if len(views) <= 127 else np.int32)
-            beats, step = np.empty(out.shape, dtype=bool), np.empty_like(winner)
-        for k in range(1, len(views)):
-            if track:
-                np.greater(views[k], views[0] if k == 1 else out, out=beats)
-                np.maximum(winner, np.multiply(beats, winner.dtype.type(k), out=step), out=winner)
-            if k > 1:
-                np.maximum(out, views[k], out=out)
+        winner = np.empty(out.shape, dtype=np.int8 if len(views) <= 127 else np.int32) if track else None
+        starmap(lambda a, b: _max_over(views, a, b, out, winner), shares(len(out), x.nbytes))
         if not track:
             return out  # inference: nobody will ask who won
-        # ... or, in a window holding NaN, its last NaN (PyTorch keeps replacing on NaN)
-        if np.isnan(out).any():
-            for flat_k, view in enumerate(views):
-                np.copyto(winner, flat_k, where=np.isnan(view))
         if any(padding) or any(extra):
             self._avoid_padding(winner, out)
         self.winner = winner
@@ -153,21 +165,28 @@ class _MaxPool(Function):
 
     def backward(self, grad):
         kernel, stride, dilation, out_sizes = self.geometry
-        finite = bool(np.isfinite(grad).all())
         # windows side by side that cover the whole (padded) input, as for MaxPool2d(2): every element
         # is in exactly one offset's view, so each view is written once, with no zeros to start from
         tiled = all(d == 1 and s == k and o * s == n
                     for k, s, d, o, n in zip(kernel, stride, dilation, out_sizes, self.padded))
-        g = (np.empty if tiled else np.zeros)(self.shape[:2] + self.padded, dtype=grad.dtype)
-        for flat_k, k in enumerate(np.ndindex(*kernel)):
-            view, keep = g[self._offset_view(k)], self.winner == flat_k
+        g = np.empty(self.shape[:2] + self.padded, dtype=grad.dtype)
+
+        def part(a: int, b: int) -> None:  # samples a:b
+            gs, grad_s, winner = g[a:b], grad[a:b], self.winner[a:b]
+            finite = bool(np.isfinite(grad_s).all())
             if not tiled:
-                view += masked(grad, keep, finite)
-            elif finite:
-                np.multiply(grad, keep, out=view)
-            else:
-                view[...] = 0
-                np.copyto(view, grad, where=keep)
+                gs[...] = 0
+            for flat_k, k in enumerate(np.ndindex(*kernel)):
+                view, keep = gs[self._offset_view(k)], winner == flat_k
+                if not tiled:
+                    view += masked(grad_s, keep, finite)
+                elif finite:
+                    np.multiply(grad_s, keep, out=view)
+                else:
+                    view[...] = 0
+                    np.copyto(view, grad_s, where=keep)
+
+        starmap(part, shares(len(g), g.nbytes + grad.nbytes))
         return crop(g, self.pads, self.shape[2:])
 
 
