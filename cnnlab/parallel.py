@@ -172,16 +172,39 @@ def shares(n: int, work: int) -> list[tuple[int, int]]:
     return [(n * i // parts, n * (i + 1) // parts) for i in range(max(parts, 1))]
 
 
-def starmap(fn: Callable[..., T], chunks: Sequence[tuple[Any, ...]]) -> list[T]:
+def starmap(fn: Callable[..., T], chunks: Sequence[tuple[Any, ...]], costs: Sequence[int] | None = None) -> list[T]:
     """``[fn(*chunk) for chunk in chunks]``, the chunks dealt out in contiguous runs, one run per
     thread (the last on the calling thread), each run in order. Returns the results in chunk order; an
-    exception raised by any chunk is raised here."""
+    exception raised by any chunk is raised here.
+
+    ``costs`` (bytes each chunk moves) balances the runs by cost instead of by count; chunks that
+    cost less than ``MIN_WORK`` in all run here, one after the other. A single chunk that costs more
+    (a convolution of one large image) runs here with BLAS's threads given back for the while, so that
+    its matrix products still use every core.
+    """
     runs = min(_threads, len(chunks))
-    if runs <= 1 or getattr(_local, "inside", False) or not _in_use.acquire(blocking=False):
+    if costs is not None and sum(costs) < MIN_WORK:
+        runs = 1
+    inside = getattr(_local, "inside", False)
+    if len(chunks) == 1 and costs is not None and sum(costs) >= MIN_WORK and _threads > 1 and not inside and _blas_before is not None:
+        _blas.set(_threads)
+        try:
+            return [fn(*chunks[0])]
+        finally:
+            _blas.set(1)
+    if runs <= 1 or inside or not _in_use.acquire(blocking=False):
         return [fn(*chunk) for chunk in chunks]
     try:
         workers = _start()[: runs - 1]
-        bounds = [len(chunks) * i // runs for i in range(runs + 1)]
+        if costs is None:
+            bounds = [len(chunks) * i // runs for i in range(runs + 1)]
+        else:  # cut where the running total of the costs passes each run's share
+            total, running, bounds = sum(costs), 0, [0]
+            for i, cost in enumerate(costs):
+                if running >= total * len(bounds) / runs:
+                    bounds.append(i)
+                running += cost
+            bounds += [len(chunks)] * (runs + 1 - len(bounds))
         for worker, a, b in zip(workers, bounds, bounds[1:]):
             worker.submit(fn, chunks[a:b])
         try:

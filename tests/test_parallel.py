@@ -175,3 +175,41 @@ def test_a_forked_child_starts_its_own_workers(threads):
         os.waitpid(pid, 0)
         pytest.fail("the forked child hung on its parent's workers")
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_starmap_balances_runs_by_cost(threads):
+    costs = [90, 5, 5, 5, 5, 90]
+    owners = threads(2, lambda: parallel.starmap(lambda i: threading.get_ident(), [(i,) for i in range(6)], costs))
+    assert owners[:3] == [owners[0]] * 3 and owners[3:] == [threading.get_ident()] * 3  # 100 and 100
+    parallel.set_num_threads(2)
+    assert set(parallel.starmap(lambda i: threading.get_ident(), [(0,), (1,)], [1, 1])) == {threading.get_ident()}
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: cnnlab.optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=1e-3),
+    lambda ps: cnnlab.optim.Adam(ps, lr=0.01, amsgrad=True),
+], ids=["sgd", "adam"])
+def test_optimizer_steps_on_threads_equal_one_thread(make, threads):
+    def train():
+        rng = np.random.default_rng(1)
+        params = [cnnlab.tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True) for s in [(7, 3), (5,), (40,), (2, 2)]]
+        opt = make(params)
+        for _ in range(3):
+            for p in params:
+                p.grad = cnnlab.tensor(rng.standard_normal(p.shape).astype(np.float32))
+            opt.step()
+        return [p.detach().numpy() for p in params] + [v for s in opt.state.values() for v in s.values() if isinstance(v, np.ndarray)]
+
+    one, two = threads(1, train), threads(2, train)
+    assert len(one) == len(two) > 4
+    for a, b in zip(two, one):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.skipif(parallel._blas.set is None, reason="NumPy's BLAS is not an OpenBLAS whose threads can be set")
+def test_a_single_large_chunk_gets_blas_threads_back_for_the_while(threads):
+    threads(2, lambda: parallel.starmap(lambda i: i, [(0,), (1,)]))  # BLAS now held at one thread
+    parallel.set_num_threads(2)
+    assert parallel.starmap(parallel._blas.get, [()], costs=[parallel.MIN_WORK]) == [2]
+    assert parallel.starmap(parallel._blas.get, [()], costs=[parallel.MIN_WORK - 1]) == [1]
+    assert parallel._blas.get() == 1

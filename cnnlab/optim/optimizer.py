@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import parallel
 from ..autograd import enable_grad
 from ..tensor import Tensor
 
@@ -197,6 +198,7 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        updates = []
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -209,10 +211,13 @@ class Optimizer:
                     )
                 if grad.dtype != p.data.dtype:
                     grad = grad.astype(p.data.dtype)
-                state = self.state.get(p) or self._init_state(p.data, group)
-                self._update(p.data, grad, state, group)
-                if state:
-                    self.state[p] = state
+                updates.append((p, grad, self.state.get(p) or self._init_state(p.data, group), group))
+        # the parameters are independent: cnnlab's threads update them side by side, balanced by size
+        parallel.starmap(lambda p, grad, state, group: self._update(p.data, grad, state, group), updates,
+                         costs=[p.data.nbytes for p, *_ in updates])
+        for p, _, state, _ in updates:
+            if state:
+                self.state[p] = state
         return loss
 
     # ---------------------------------------------------------------------------------------------

@@ -109,12 +109,21 @@ def im2col(xp: np.ndarray, kernel: Sequence[int], stride: Sequence[int], dilatio
 
 def sample_blocks(n: int, bytes_per_sample: int, budget: int | None = None) -> list[tuple[int, int]]:
     """Split a batch of ``n`` into blocks of about ``budget`` bytes (default: a column matrix that fits
-    the CPU's cache, about 4 MB); at least one sample per block, and at least one block per thread
-    where the work is worth splitting (:mod:`cnnlab.parallel` deals the blocks out to the threads)."""
+    the CPU's cache, about 4 MB); at least one sample per block. Where the work is worth splitting,
+    the blocks come in a multiple of the thread count, of equal sizes, so that :mod:`cnnlab.parallel`
+    deals the threads equal work."""
     size = max(1, min(n, (budget or _BLOCK_BYTES) // max(bytes_per_sample, 1)))
     threads = len(parallel.shares(n, n * bytes_per_sample))
-    size = max(1, min(size, -(-n // threads)))
+    count = -(-max(n, 1) // size)
+    count = min(n, -(-count // threads) * threads) if n else 1
+    size = max(1, -(-n // count))
     return [(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+def _over_blocks(block, n: int, bytes_per_sample: int, budget: int | None = None) -> list:
+    """``block(n0, n1)`` for the :func:`sample_blocks` of a batch of ``n``, on cnnlab's threads."""
+    blocks = sample_blocks(n, bytes_per_sample, budget)
+    return parallel.starmap(block, blocks, costs=[(n1 - n0) * bytes_per_sample for n0, n1 in blocks])
 
 
 _BLOCK_BYTES = 4 << 20
@@ -246,7 +255,7 @@ def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups:
         else:
             np.add(product[compact], per_channel, out=out[n0:n1])
 
-    parallel.starmap(block, sample_blocks(N, CK * L * dtype.itemsize))
+    _over_blocks(block, N, CK * L * dtype.itemsize)
     return out
 
 
@@ -393,7 +402,7 @@ def _convolve_depthwise(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilati
         if flat:
             np.copyto(out[n0:n1], o.reshape((n1 - n0, C, m) + wide)[compact])
 
-    parallel.starmap(block, sample_blocks(N, math.prod(block_shape) * dtype.itemsize, budget=1 << 20))
+    _over_blocks(block, N, math.prod(block_shape) * dtype.itemsize, budget=1 << 20)
     return out.reshape((N, OC) + tuple(out_sizes))
 
 
@@ -442,7 +451,7 @@ def convolve_transpose(y: np.ndarray, w: np.ndarray, stride, pads: Pads, dilatio
         image[n0:n1] = 0
         col2im(cols, padded, kernel, stride, dilation, out=image[n0:n1])
 
-    parallel.starmap(block, sample_blocks(N, groups * OCg * K * L * dtype.itemsize))
+    _over_blocks(block, N, groups * OCg * K * L * dtype.itemsize)
     return crop(image, pads, spatial)
 
 
@@ -472,7 +481,7 @@ def _flat_col2im(wt: np.ndarray, y: np.ndarray, kernel, pads: Pads, dilation, sp
             at = (slice(n0, n1), slice(None)) + k
             runs[at] += cols[(slice(None), slice(None)) + k]
 
-    parallel.starmap(block, sample_blocks(N, wt.shape[0] * wt.shape[1] * L * dtype.itemsize))
+    _over_blocks(block, N, wt.shape[0] * wt.shape[1] * L * dtype.itemsize)
     return crop(flat[:, :, :size].reshape((N, OC) + padded), pads, spatial)
 
 
@@ -504,7 +513,7 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
             def block(n0: int, n1: int) -> np.ndarray:
                 return np.stack([np.einsum("ncjl,ncl->cj", g[n0:n1], source[(slice(n0, n1), slice(None)) + k]) for k in offsets])
 
-            parts = parallel.starmap(block, sample_blocks(N, g[0].nbytes + flat[0].nbytes, budget=4 << 20))
+            parts = _over_blocks(block, N, g[0].nbytes + flat[0].nbytes, budget=4 << 20)
             taps = _summed(parts, (len(offsets), C, D // C), np.result_type(x, dy))
         else:
             win = windows(pad_spatial(x, pads), kernel, stride, dilation, dy.shape[2:])
@@ -538,7 +547,7 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
             np.copyto(g, grads[:, n0:n1])
             return cols.reshape(groups, CK // groups, -1) @ g.reshape(groups, D // groups, -1).transpose(0, 2, 1)
 
-    parts = parallel.starmap(block, sample_blocks(N, CK * L * dtype.itemsize))
+    parts = _over_blocks(block, N, CK * L * dtype.itemsize)
     dw_t = _summed(parts, (groups, CK // groups, D // groups), dtype)
     return dw_t.transpose(0, 2, 1).reshape((D, C // groups) + tuple(kernel))
 
