@@ -213,3 +213,27 @@ def test_a_single_large_chunk_gets_blas_threads_back_for_the_while(threads):
     assert parallel.starmap(parallel._blas.get, [()], costs=[parallel.MIN_WORK]) == [2]
     assert parallel.starmap(parallel._blas.get, [()], costs=[parallel.MIN_WORK - 1]) == [1]
     assert parallel._blas.get() == 1
+
+
+def test_the_thread_count_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("CNNLAB_NUM_THREADS", "3")
+    assert parallel._threads_from_environment(False) == 3
+    monkeypatch.setenv("CNNLAB_NUM_THREADS", "")
+    assert parallel._threads_from_environment(False) == 1
+    assert parallel._threads_from_environment(True) == parallel._cores()
+    for bad in ("0", "two", "-1", "1.5"):
+        monkeypatch.setenv("CNNLAB_NUM_THREADS", bad)
+        with pytest.raises(ValueError, match=rf"CNNLAB_NUM_THREADS: expected a positive int, got '{bad}'"):
+            parallel._threads_from_environment(True)
+
+
+def test_the_workers_let_go_of_the_arrays_of_a_finished_op(threads):
+    import gc
+    import weakref
+
+    a = np.ones((4, 1000), np.float32)
+    gone = weakref.ref(a)
+    threads(2, lambda: parallel.split_rows(lambda part: part[:1], a))  # results that are views of a
+    del a
+    gc.collect()
+    assert gone() is None  # no worker still holds the op's closure, its chunks or their results
