@@ -182,8 +182,10 @@ def set_num_threads(n: int) -> None:
 def shares(n: int, work: int) -> list[tuple[int, int]]:
     """``range(n)`` cut into one contiguous (start, stop) per thread, or left whole where ``work``
     (bytes the op moves) is too little to split."""
-    parts = min(n, _threads) if work >= MIN_WORK else 1
-    return [(n * i // parts, n * (i + 1) // parts) for i in range(max(parts, 1))]
+    if work < MIN_WORK or _threads == 1 or n < 2:
+        return [(0, n)]
+    parts = min(n, _threads)
+    return [(n * i // parts, n * (i + 1) // parts) for i in range(parts)]
 
 
 def starmap(fn: Callable[..., T], chunks: Sequence[tuple[Any, ...]], costs: Sequence[int] | None = None) -> list[T]:
@@ -196,11 +198,12 @@ def starmap(fn: Callable[..., T], chunks: Sequence[tuple[Any, ...]], costs: Sequ
     (a convolution of one large image) runs here with BLAS's threads given back for the while, so that
     its matrix products still use every core.
     """
-    runs = min(_threads, len(chunks))
-    if costs is not None and sum(costs) < MIN_WORK:
-        runs = 1
+    small = costs is not None and sum(costs) < MIN_WORK
+    if _threads == 1 or len(chunks) == 1 and (costs is None or small):  # the common case at small batches
+        return [fn(*chunk) for chunk in chunks]
+    runs = 1 if small else min(_threads, len(chunks))
     inside = getattr(_local, "inside", False)
-    if len(chunks) == 1 and costs is not None and sum(costs) >= MIN_WORK and _threads > 1 and not inside and _blas_before is not None:
+    if len(chunks) == 1 and not inside and _blas_before is not None:  # one large chunk
         _blas.set(_threads)
         try:
             return [fn(*chunks[0])]
@@ -236,8 +239,8 @@ def starmap(fn: Callable[..., T], chunks: Sequence[tuple[Any, ...]], costs: Sequ
 def split_rows(fn: Callable[..., T], *arrays: np.ndarray) -> list[T]:
     """``fn(*parts)`` for the ``arrays`` (of one length along axis 0) cut along that axis into one share
     per thread, as :func:`starmap` runs them; ``[fn(*arrays)]`` where they are small or 0-d."""
-    if arrays[0].ndim == 0:
-        return [fn(*arrays)]
+    if _threads == 1 or arrays[0].ndim == 0 or sum(x.nbytes for x in arrays) < MIN_WORK:
+        return [fn(*arrays)]  # (the common case at small batches: no slicing, no dealing out)
     return starmap(lambda a, b: fn(*(x[a:b] for x in arrays)), shares(len(arrays[0]), sum(x.nbytes for x in arrays)))
 
 
