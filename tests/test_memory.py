@@ -56,6 +56,35 @@ def test_freed_memory_is_reused_without_page_faults():
     assert faults >= 30
 
 
+_PEAK_OF_TWO_THREADS = """
+import threading
+import numpy as np
+import cnnlab
+def peak_kb():
+    return int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM:")).split()[1])
+def step():  # 24 MB allocated, filled and freed
+    arrays = [np.ones(2 << 20, np.float32) for _ in range(3)]
+    del arrays
+start = peak_kb()
+for _ in range(3):
+    worker = threading.Thread(target=step)
+    worker.start()
+    worker.join()
+    step()
+print((peak_kb() - start) // 1024)
+"""
+
+
+@glibc
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="no /proc")
+def test_memory_freed_by_one_thread_serves_the_next_thread():
+    """cnnlab's threads (:mod:`cnnlab.parallel`) allocate too: with one heap for all threads, what a
+    worker frees serves the main thread, instead of each thread's heap keeping its own peak."""
+    done = subprocess.run([sys.executable, "-c", _PEAK_OF_TWO_THREADS], capture_output=True, text=True,
+                          env=dict(os.environ, CNNLAB_MEMORY_REUSE="1"), check=True)
+    assert int(done.stdout) < 36  # MB: the 24 MB once (two heaps would keep 48)
+
+
 @glibc
 def test_reuse_can_be_turned_off_and_on_again(restore_reuse):
     assert cnnlab.set_memory_reuse(False) is False
