@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["added", "get_num_threads", "set_num_threads", "shares", "split_rows", "starmap"]
+__all__ = ["added", "get_num_threads", "set_num_threads", "shares", "split_rows", "starmap", "whole"]
 
 T = TypeVar("T")
 
@@ -242,6 +242,12 @@ def split_rows(fn: Callable[..., T], *arrays: np.ndarray) -> list[T]:
     if _threads == 1 or arrays[0].ndim == 0 or sum(x.nbytes for x in arrays) < MIN_WORK:
         return [fn(*arrays)]  # (the common case at small batches: no slicing, no dealing out)
     return starmap(lambda a, b: fn(*(x[a:b] for x in arrays)), shares(len(arrays[0]), sum(x.nbytes for x in arrays)))
+
+
+def whole(fn: Callable[..., T], *args: Any, work: int) -> T:
+    """``fn(*args)`` as one chunk, on this thread: an op that is not split (a general matrix product)
+    still gets BLAS's threads for its products where ``work`` (bytes) is worth them."""
+    return starmap(fn, [args], costs=[work])[0]
 
 
 def added(parts: Sequence[np.ndarray]) -> np.ndarray:

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import random as _random
 from .autograd import Function, backward, is_grad_enabled, unbroadcast
+from .parallel import whole
 
 __all__ = [
     "Tensor",
@@ -1246,9 +1247,10 @@ class _Pow(Function):
 
 
 class _MatMul(Function):
+    # not split between cnnlab's threads (any shapes broadcast); BLAS gets the threads instead
     def forward(self, a, b):
         self.a, self.b = a, b
-        return a @ b
+        return whole(np.matmul, a, b, work=a.nbytes + b.nbytes)
 
     def backward(self, grad):
         a, b = self.a, self.b
@@ -1265,10 +1267,11 @@ class _MatMul(Function):
         if b.ndim == 1:
             g = np.expand_dims(g, -1)
         ga = gb = None
+        work = a.nbytes + b.nbytes + g.nbytes
         if self.needs_input_grad[0]:
-            ga = unbroadcast(g @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape)
+            ga = unbroadcast(whole(np.matmul, g, b2.swapaxes(-1, -2), work=work), a2.shape).reshape(a.shape)
         if self.needs_input_grad[1]:
-            gb = unbroadcast(a2.swapaxes(-1, -2) @ g, b2.shape).reshape(b.shape)
+            gb = unbroadcast(whole(np.matmul, a2.swapaxes(-1, -2), g, work=work), b2.shape).reshape(b.shape)
         return ga, gb
 
 

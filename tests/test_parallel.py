@@ -107,6 +107,8 @@ CONV_CASES = {
     # expanding layer: the flipped-kernel input gradient
     "expanding": (lambda x, w, b: F.conv2d(x, w, b, padding=1), [(5, 4, 8, 8), (40, 4, 3, 3), (40,)]),
     "pointwise": (lambda x, w, b: F.conv2d(x, w, b), [(5, 16, 6, 6), (24, 16, 1, 1), (24,)]),
+    # twice the channels out: the input gradient is W^T·y on the image itself
+    "pointwise expanding": (lambda x, w, b: F.conv2d(x, w, b), [(5, 8, 6, 6), (16, 8, 1, 1), (16,)]),
     "grouped": (lambda x, w, b: F.conv2d(x, w, b, padding=1, groups=4), [(5, 32, 7, 7), (16, 8, 3, 3), (16,)]),
     "depthwise flat": (lambda x, w, b: F.conv2d(x, w, b, padding=1, groups=8), [(5, 8, 9, 9), (16, 1, 3, 3), (16,)]),
     "depthwise strided": (lambda x, w, b: F.conv2d(x, w, b, stride=2, groups=8), [(5, 8, 9, 9), (8, 1, 3, 3), (8,)]),
@@ -212,6 +214,7 @@ def test_a_single_large_chunk_gets_blas_threads_back_for_the_while(threads):
     parallel.set_num_threads(2)
     assert parallel.starmap(parallel._blas.get, [()], costs=[parallel.MIN_WORK]) == [2]
     assert parallel.starmap(parallel._blas.get, [()], costs=[parallel.MIN_WORK - 1]) == [1]
+    assert parallel.whole(parallel._blas.get, work=parallel.MIN_WORK) == 2  # as a general matmul runs
     assert parallel._blas.get() == 1
 
 

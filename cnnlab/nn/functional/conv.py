@@ -438,7 +438,9 @@ def convolve_transpose(y: np.ndarray, w: np.ndarray, stride, pads: Pads, dilatio
     wt = w.reshape(groups, C_in // groups, OCg * K).transpose(0, 2, 1)  # (G, OC/g·K, C_in/g)
     y = y.reshape(N, groups, C_in // groups, L)
     if _pointwise(kernel, stride, pads) and tuple(spatial) == y_spatial:  # the columns are the image
-        return (wt @ y).reshape((N, groups * OCg) + tuple(spatial))
+        out = np.empty((N, groups, OCg, L), dtype=dtype)
+        parallel.split_rows(lambda o, ys: np.matmul(wt, ys, out=o), out, y)
+        return out.reshape((N, groups * OCg) + tuple(spatial))
     if _flat_pays(groups * OCg, C_in, kernel, stride, pads, spatial, y_spatial):  # (this op's columns have OC·K rows)
         return _flat_col2im(wt, y.reshape((N, groups, C_in // groups) + y_spatial), kernel, pads, dilation, spatial)
     padded = tuple(n + b + a for n, (b, a) in zip(spatial, pads))
