@@ -239,9 +239,10 @@ def starmap(fn: Callable[..., T], chunks: Sequence[tuple[Any, ...]], costs: Sequ
 def split_rows(fn: Callable[..., T], *arrays: np.ndarray) -> list[T]:
     """``fn(*parts)`` for the ``arrays`` (of one length along axis 0) cut along that axis into one share
     per thread, as :func:`starmap` runs them; ``[fn(*arrays)]`` where they are small or 0-d."""
-    if _threads == 1 or arrays[0].ndim == 0 or sum(x.nbytes for x in arrays) < MIN_WORK:
+    work = arrays[0].nbytes * len(arrays)  # (about: the others may have smaller items)
+    if _threads == 1 or arrays[0].ndim == 0 or work < MIN_WORK:
         return [fn(*arrays)]  # (the common case at small batches: no slicing, no dealing out)
-    return starmap(lambda a, b: fn(*(x[a:b] for x in arrays)), shares(len(arrays[0]), sum(x.nbytes for x in arrays)))
+    return starmap(lambda a, b: fn(*(x[a:b] for x in arrays)), shares(len(arrays[0]), work))
 
 
 def whole(fn: Callable[..., T], *args: Any, work: int) -> T:

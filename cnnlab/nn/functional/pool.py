@@ -69,8 +69,9 @@ class _ScatterToWinner(Function):
 def _max_over(views: list[np.ndarray], a: int, b: int, out: np.ndarray, winner: np.ndarray | None) -> None:
     """out[a:b] = the elementwise maximum of the ``views`` over samples a:b (NaN propagates, as in
     PyTorch), and, where ``winner`` is given, winner[a:b] = the index of the view that holds it."""
-    views = [v[a:b] for v in views]
-    out = out[a:b]
+    if (a, b) != (0, len(out)):
+        views, out = [v[a:b] for v in views], out[a:b]
+        winner = None if winner is None else winner[a:b]
     if len(views) == 1:
         np.copyto(out, views[0])
     else:
@@ -78,7 +79,6 @@ def _max_over(views: list[np.ndarray], a: int, b: int, out: np.ndarray, winner: 
     if winner is not None:
         # the winner is the first offset holding the maximum (PyTorch's tie rule): offset k takes over
         # where it beats every earlier one, and as k only grows, winner = max(winner, k·beats)
-        winner = winner[a:b]
         winner[...] = 0
         beats, step = np.empty(out.shape, dtype=bool), np.empty_like(winner)
     for k in range(1, len(views)):
