@@ -28,9 +28,9 @@ import argparse
 import os
 import sys
 
-# Thread counts must be fixed before NumPy (and its BLAS) is imported.
+# Thread counts must be fixed before NumPy (and its BLAS) and cnnlab are imported.
 _threads = next((int(a.split("=", 1)[1]) for a in sys.argv if a.startswith("--threads=")), os.cpu_count() or 1)
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "CNNLAB_NUM_THREADS"):
     os.environ[_var] = str(_threads)
 
 import json
@@ -384,7 +384,7 @@ def main() -> None:
                         help="rounds over all the workloads (one block per library each)")
     parser.add_argument("--only", default="", help="run the workloads whose name contains this text")
     parser.add_argument("--threads", type=int, default=_threads,
-                        help="threads for both libraries (BLAS for cnnlab, intra-op for PyTorch)")
+                        help="threads for both libraries (intra-op threads of each)")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
     parser.add_argument("--json", action="store_true", help="print the rows as one JSON list")
     parser.add_argument("--memory-child", nargs=2, metavar=("WORKLOAD", "LIB"), help=argparse.SUPPRESS)

@@ -125,7 +125,7 @@ class _Worker:
                 return
             try:
                 self.result, self.failed = _run(*job), False
-            except BaseException as error:  # handed to the caller, raised there
+            except BaseException as error:  # noqa: BLE001 (handed to the caller, raised there)
                 self.result, self.failed = error, True
             del job
             self.done.release()

@@ -4,6 +4,7 @@ The op tests lower the work threshold to 0, so that even small arrays are split 
 and compare each op's output and gradients with the same op on one thread.
 """
 
+import functools
 import threading
 import time
 
@@ -236,7 +237,7 @@ def test_the_workers_let_go_of_the_arrays_of_a_finished_op(threads):
 
     a = np.ones((4, 1000), np.float32)
     gone = weakref.ref(a)
-    threads(2, lambda: parallel.split_rows(lambda part: part[:1], a))  # results that are views of a
+    threads(2, functools.partial(parallel.split_rows, lambda part: part[:1], a))  # results: views of a
     del a
     gc.collect()
     assert gone() is None  # no worker still holds the op's closure, its chunks or their results

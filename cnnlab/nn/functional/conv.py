@@ -34,8 +34,8 @@ from typing import Any, Sequence
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ...autograd import Function
 from ... import parallel
+from ...autograd import Function
 from ...tensor import Tensor
 from ._args import check_spatial_input, check_tensor, non_negative, ntuple, output_size, positive
 from ._reduce import channel_sums
