@@ -182,14 +182,20 @@ def pad_spatial(x: np.ndarray, pads: Pads, value: float = 0.0) -> np.ndarray:
     if not any(b or a for b, a in pads):
         return x
     out = np.empty(x.shape[:2] + tuple(n + b + a for n, (b, a) in zip(x.shape[2:], pads)), dtype=x.dtype)
-    inside = (Ellipsis,) + tuple(slice(b, b + n) for n, (b, _) in zip(x.shape[2:], pads))
+    _fill(out, value, (Ellipsis,) + tuple(slice(b, b + n) for n, (b, _) in zip(x.shape[2:], pads)), x)
+    return out
+
+
+def _fill(out: np.ndarray, value: float, region: tuple, source: np.ndarray, view: np.ndarray | None = None) -> None:
+    """``out[...] = value``, then ``(view or out)[region] = source``, where ``view`` is another view of
+    ``out`` with the same first axis: sample by sample, shared between cnnlab's threads."""
+    view = out if view is None else view
 
     def fill(n0: int, n1: int) -> None:
         out[n0:n1] = value
-        out[n0:n1][inside] = x[n0:n1]
+        view[n0:n1][region] = source[n0:n1]
 
-    parallel.starmap(fill, parallel.shares(len(x), out.nbytes))
-    return out
+    parallel.starmap(fill, parallel.shares(len(out), out.nbytes))
 
 
 def crop(x: np.ndarray, pads: Pads, spatial: Sequence[int]) -> np.ndarray:
@@ -309,14 +315,8 @@ def flat_windows(x: np.ndarray, pads: Pads, kernel, dilation, out_sizes) -> tupl
     N, C = x.shape[:2]
     size = math.prod(padded)
     flat = np.empty((N, C, size + tail), dtype=x.dtype)
-    image = flat[:, :, :size].reshape((N, C) + padded)
     inside = (Ellipsis,) + tuple(slice(b, b + n) for n, (b, _) in zip(x.shape[2:], pads))
-
-    def fill(n0: int, n1: int) -> None:
-        flat[n0:n1] = 0
-        image[n0:n1][inside] = x[n0:n1]
-
-    parallel.starmap(fill, parallel.shares(N, flat.nbytes))
+    _fill(flat, 0, inside, x, view=flat[:, :, :size].reshape((N, C) + padded))
     return flat, _runs(flat, padded, kernel, dilation, math.prod(wide)), wide
 
 
@@ -350,13 +350,7 @@ def to_wide_grid(y: np.ndarray, wide: tuple[int, ...]) -> np.ndarray:
     if y.shape[2:] == wide:
         return y.reshape(N, D, -1)
     spread = np.empty((N, D) + wide, dtype=y.dtype)
-    real = (Ellipsis,) + tuple(slice(0, o) for o in y.shape[2:])
-
-    def fill(n0: int, n1: int) -> None:
-        spread[n0:n1] = 0
-        spread[n0:n1][real] = y[n0:n1]
-
-    parallel.starmap(fill, parallel.shares(N, spread.nbytes))
+    _fill(spread, 0, (Ellipsis,) + tuple(slice(0, o) for o in y.shape[2:]), y)
     return spread.reshape(N, D, -1)
 
 
