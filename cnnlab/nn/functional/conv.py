@@ -113,6 +113,8 @@ def sample_blocks(n: int, bytes_per_sample: int, budget: int | None = None) -> l
     the blocks come in a multiple of the thread count, of equal sizes, so that :mod:`cnnlab.parallel`
     deals the threads equal work."""
     size = max(1, min(n, (budget or _BLOCK_BYTES) // max(bytes_per_sample, 1)))
+    if size == n and n * bytes_per_sample < parallel.MIN_WORK:  # (small batches: one block, on this thread)
+        return [(0, n)]
     threads = len(parallel.shares(n, n * bytes_per_sample))
     count = -(-max(n, 1) // size)
     count = min(n, -(-count // threads) * threads) if n else 1
@@ -190,12 +192,17 @@ def _fill(out: np.ndarray, value: float, region: tuple, source: np.ndarray, view
     """``out[...] = value``, then ``(view or out)[region] = source``, where ``view`` is another view of
     ``out`` with the same first axis: sample by sample, shared between cnnlab's threads."""
     view = out if view is None else view
+    shares = parallel.shares(len(out), out.nbytes)
+    if len(shares) == 1:  # (small arrays: no slicing, no dealing out)
+        out[...] = value
+        view[region] = source
+        return
 
     def fill(n0: int, n1: int) -> None:
         out[n0:n1] = value
         view[n0:n1][region] = source[n0:n1]
 
-    parallel.starmap(fill, parallel.shares(len(out), out.nbytes))
+    parallel.starmap(fill, shares)
 
 
 def crop(x: np.ndarray, pads: Pads, spatial: Sequence[int]) -> np.ndarray:
