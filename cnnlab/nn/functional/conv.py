@@ -544,8 +544,9 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
         grads = grads.transpose(1, 0, 2)  # (D, N, L)
 
         def block(n0: int, n1: int) -> np.ndarray:
-            cols = _workspace.get("columns", view[at + (slice(n0, n1),)].shape, dtype)
-            np.copyto(cols, view[at + (slice(n0, n1),)])
+            source = view[at + (slice(n0, n1),)]
+            cols = _workspace.get("columns", source.shape, dtype)
+            np.copyto(cols, source)
             g = _workspace.get("gradients", (D, n1 - n0, L), dtype)
             np.copyto(g, grads[:, n0:n1])
             return cols.reshape(groups, CK // groups, -1) @ g.reshape(groups, D // groups, -1).transpose(0, 2, 1)
