@@ -224,10 +224,28 @@ def test_blocks_of_samples_and_unkept_workspaces_give_the_same_numbers(fn, chann
 
     # force many small blocks, and buffers too large to keep: the batch is split 11 ways
     monkeypatch.setattr(conv_module, "_BLOCK_BYTES", channels * 9 * 36 * 4)
+    monkeypatch.setattr(conv_module, "_budget", lambda weight_bytes: conv_module._BLOCK_BYTES)
     monkeypatch.setattr(conv_module, "_KEEP_BYTES", 1024)
     x = rng.standard_normal((11, channels, 6, 6)).astype(np.float32)
     w = (rng.standard_normal((channels, channels, 3, 3)) / channels).astype(np.float32)
     check_against_torch(lambda x, w: fn(F, x, w), lambda x, w: fn(TF, x, w), [x, w])
+
+
+def test_blocks_of_a_deep_layer_hold_twice_its_weights_of_columns():
+    from cnnlab import parallel
+    from cnnlab.nn.functional import conv as conv_module
+
+    weights = 512 * 512 * 9 * 4  # ResNet-18's last 3×3 layer: 9 MB of weights, 4×4 pixels
+    assert conv_module._budget(weights) == 2 * weights
+    assert conv_module._budget(64 * 64 * 9 * 4) == conv_module._BLOCK_BYTES  # a 64-channel layer: cache-sized
+    per_sample = 512 * 9 * 16 * 4
+    before = parallel.get_num_threads()
+    parallel.set_num_threads(1)
+    try:
+        assert conv_module.sample_blocks(32, per_sample, conv_module._budget(weights)) == [(0, 32)]
+        assert len(conv_module.sample_blocks(32, per_sample)) == 3  # 4 MB blocks: 13 samples each
+    finally:
+        parallel.set_num_threads(before)
 
 
 def test_depthwise_convolution_over_several_blocks_of_samples_matches_torch(rng):
