@@ -107,7 +107,9 @@ class Adam(Optimizer):
                 g = g + weight_decay * param
         _lerp_(m, g, 1 - beta1)
         v *= beta2
-        v += (1 - beta2) * g * g
+        t = np.multiply(g, 1 - beta2)  # one scratch array for the rest of the step
+        t *= g
+        v += t
         bias_correction1 = 1 - beta1**step
         bias_correction2_sqrt = (1 - beta2**step) ** 0.5
         step_size = lr / bias_correction1
@@ -116,8 +118,12 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = np.zeros_like(param)
             np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
             v = state["max_exp_avg_sq"]
-        denom = np.sqrt(v) / bias_correction2_sqrt + eps
-        param += -step_size * m / denom
+        denom = np.sqrt(v, out=t)
+        denom /= bias_correction2_sqrt
+        denom += eps
+        update = np.divide(m, denom, out=t)  # PyTorch's addcdiv: -step_size · (m / denom)
+        update *= -step_size
+        param += update
 
 
 class AdamW(Adam):

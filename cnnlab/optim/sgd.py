@@ -91,6 +91,6 @@ class SGD(Optimizer):
                 buf = state["momentum_buffer"] = np.array(g)  # the first step takes the gradient whole
             else:
                 buf *= momentum
-                buf += (1 - dampening) * g
+                buf += g if dampening == 0 else (1 - dampening) * g  # (no pass spent multiplying by 1)
             g = g + momentum * buf if group["nesterov"] else buf
         param += -lr * g
