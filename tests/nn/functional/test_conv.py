@@ -248,6 +248,24 @@ def test_blocks_of_a_deep_layer_hold_twice_its_weights_of_columns():
         parallel.set_num_threads(before)
 
 
+@pytest.mark.parametrize("n, per_sample", [(32, 1152 * 288 * 4), (128, 288 * 840 * 4), (7, 3 << 20), (50, 1 << 20)])
+def test_blocks_of_samples_give_two_threads_equal_halves(n, per_sample):
+    from cnnlab import parallel
+    from cnnlab.nn.functional.conv import sample_blocks
+
+    before = parallel.get_num_threads()
+    parallel.set_num_threads(2)
+    try:
+        blocks = sample_blocks(n, per_sample)
+    finally:
+        parallel.set_num_threads(before)
+    sizes = [b - a for a, b in blocks]
+    assert blocks[0][0] == 0 and blocks[-1][1] == n and all(b == c for (_, b), (c, _) in zip(blocks, blocks[1:]))
+    assert (len(blocks) % 2 == 0 or len(blocks) == n) and max(sizes) - min(sizes) <= 1
+    half = sum(sizes[: len(sizes) // 2])
+    assert abs(half - (n - half)) <= 1  # 32 samples in 12 blocks: 16 and 16, not 18 and 14
+
+
 def test_depthwise_convolution_over_several_blocks_of_samples_matches_torch(rng):
     from cnnlab.nn.functional.conv import sample_blocks
 
