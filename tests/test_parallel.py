@@ -126,6 +126,11 @@ OTHER_CASES = {
         lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
         [(5, 3, 6, 6), (3,), (3,)],
     ),
+    "batch_norm eval": (  # the fixed statistics' scale and shift, and its input gradient
+        lambda x, w, b: F.batch_norm(x, cnnlab.tensor(np.linspace(-1, 1, 3, dtype=np.float32)),
+                                     cnnlab.tensor(np.linspace(0.5, 2, 3, dtype=np.float32)), w, b, training=False),
+        [(5, 3, 6, 6), (3,), (3,)],
+    ),
     "linear": (F.linear, [(7, 12), (5, 12), (5,)]),
 }
 

@@ -185,17 +185,28 @@ def _affine_eval(x: Tensor, mean: Tensor, var: Tensor, weight, bias, eps: float)
 
 
 class _ChannelAffine(Function):
-    """x · scale + shift with one value per channel (axis 1): one new array, the shift added in place."""
+    """x · scale + shift with one value per channel (axis 1): one new array, the shift added in place,
+    the batch split between cnnlab's threads."""
 
     def forward(self, x, scale, shift):
         self.x, self.scale = x, scale
         per_channel = (1, -1) + (1,) * (x.ndim - 2)
-        out = x * scale.reshape(per_channel)
-        out += shift.reshape(per_channel)
+        scale, shift = scale.reshape(per_channel), shift.reshape(per_channel)
+        out = np.empty(np.broadcast_shapes(x.shape, scale.shape), dtype=np.result_type(x, scale))
+
+        def affine(o: np.ndarray, xs: np.ndarray) -> None:
+            np.multiply(xs, scale, out=o)
+            o += shift
+
+        split_rows(affine, out, x)
         return out
 
     def backward(self, grad):
-        gx = grad * self.scale.reshape((1, -1) + (1,) * (grad.ndim - 2)) if self.needs_input_grad[0] else None
+        gx = None
+        if self.needs_input_grad[0]:
+            gx = np.empty(grad.shape, dtype=np.result_type(grad, self.scale))
+            per_channel = self.scale.reshape((1, -1) + (1,) * (grad.ndim - 2))
+            split_rows(lambda o, gs: np.multiply(gs, per_channel, out=o), gx, grad)
         gscale = channel_dots(grad, self.x) if self.needs_input_grad[1] else None
         gshift = channel_sums(grad) if self.needs_input_grad[2] else None
         return gx, gscale, gshift
