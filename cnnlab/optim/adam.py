@@ -121,8 +121,8 @@ class Adam(Optimizer):
         denom = np.sqrt(v, out=t)
         denom /= bias_correction2_sqrt
         denom += eps
-        update = np.divide(m, denom, out=t)  # PyTorch's addcdiv: -step_size · (m / denom)
-        update *= -step_size
+        update = np.multiply(m, -step_size)  # PyTorch's addcdiv, in its order: (-step_size · m) / denom
+        update /= denom
         param += update
 
 

@@ -1,5 +1,7 @@
 """Convolution, transposed convolution, unfold and fold against PyTorch and finite differences."""
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -260,7 +262,7 @@ def test_blocks_of_samples_give_two_threads_equal_halves(n, per_sample):
     finally:
         parallel.set_num_threads(before)
     sizes = [b - a for a, b in blocks]
-    assert blocks[0][0] == 0 and blocks[-1][1] == n and all(b == c for (_, b), (c, _) in zip(blocks, blocks[1:]))
+    assert blocks[0][0] == 0 and blocks[-1][1] == n and all(b == c for (_, b), (c, _) in itertools.pairwise(blocks))
     assert (len(blocks) % 2 == 0 or len(blocks) == n) and max(sizes) - min(sizes) <= 1
     half = sum(sizes[: len(sizes) // 2])
     assert abs(half - (n - half)) <= 1  # 32 samples in 12 blocks: 16 and 16, not 18 and 14
