@@ -107,7 +107,7 @@ class Adam(Optimizer):
                 g = g + weight_decay * param
         _lerp_(m, g, 1 - beta1)
         v *= beta2
-        t = np.multiply(g, 1 - beta2)  # one scratch array for the rest of the step
+        t = np.multiply(g, 1 - beta2)  # a scratch array, reused below for the denominator
         t *= g
         v += t
         bias_correction1 = 1 - beta1**step

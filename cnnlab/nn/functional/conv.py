@@ -117,7 +117,7 @@ def sample_blocks(n: int, bytes_per_sample: int, budget: int | None = None) -> l
     if size == n and n * bytes_per_sample < parallel.MIN_WORK:  # (small batches: one block, on this thread)
         return [(0, n)]
     threads = len(parallel.shares(n, n * bytes_per_sample))
-    count = -(-max(n, 1) // size)
+    count = -(-n // size)
     count = min(n, -(-count // threads) * threads) if n else 1
     return [(n * i // count, n * (i + 1) // count) for i in range(count)]
 
