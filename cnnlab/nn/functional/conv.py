@@ -124,6 +124,8 @@ def sample_blocks(n: int, bytes_per_sample: int, budget: int | None = None) -> l
 
 def _over_blocks(block, n: int, bytes_per_sample: int, budget: int | None = None) -> list:
     """``block(n0, n1)`` for the :func:`sample_blocks` of a batch of ``n``, on cnnlab's threads."""
+    if n * bytes_per_sample < parallel.MIN_WORK and n * bytes_per_sample <= (budget or _BLOCK_BYTES):
+        return [block(0, n)]  # (one small block, as for a single image: no dealing out)
     blocks = sample_blocks(n, bytes_per_sample, budget)
     return parallel.starmap(block, blocks, costs=[(n1 - n0) * bytes_per_sample for n0, n1 in blocks])
 
@@ -220,6 +222,27 @@ def crop(x: np.ndarray, pads: Pads, spatial: Sequence[int]) -> np.ndarray:
     return x[(slice(None), slice(None)) + tuple(slice(b, b + n) for (b, _), n in zip(pads, spatial))]
 
 
+# The geometry below depends only on shapes, and a network asks the same few questions at every step:
+# cached, so that a small batch (one image, 28×28) does not spend its time on Python arithmetic.
+
+
+@functools.lru_cache(maxsize=1024)
+def _output_sizes(spatial, kernel, stride, pads: Pads, dilation) -> tuple[int, ...]:
+    return tuple(output_size(n, k, s, b, a, d) for n, k, s, (b, a), d in zip(spatial, kernel, stride, pads, dilation))
+
+
+@functools.lru_cache(maxsize=1024)
+def _leading(sizes) -> tuple:
+    """The index of the first ``sizes`` positions along each spatial axis (N and C whole)."""
+    return (Ellipsis,) + tuple(slice(0, n) for n in sizes)
+
+
+@functools.lru_cache(maxsize=1024)
+def _interior(spatial, pads: Pads) -> tuple:
+    """The index of the input's own positions inside its padded copy."""
+    return (Ellipsis,) + tuple(slice(b, b + n) for n, (b, _) in zip(spatial, pads))
+
+
 def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups: int,
              bias: np.ndarray | None = None) -> np.ndarray:
     """Cross-correlation (what deep learning calls convolution): (N, C, *S) * (OC, C/g, *K) -> (N, OC, *O),
@@ -234,9 +257,7 @@ def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups:
     N, C = x.shape[:2]
     OC, kernel = w.shape[0], w.shape[2:]
     nd = len(kernel)
-    out_sizes = tuple(
-        output_size(n, k, s, b, a, d) for n, k, s, (b, a), d in zip(x.shape[2:], kernel, stride, pads, dilation)
-    )
+    out_sizes = _output_sizes(x.shape[2:], kernel, stride, pads, dilation)
     if groups == C > 1:
         return _convolve_depthwise(x, w, stride, pads, dilation, out_sizes, bias)
     dtype = np.result_type(x, w)
@@ -245,7 +266,7 @@ def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups:
     weights = w.reshape(groups, OC // groups, -1)
     out = np.empty((N, OC) + out_sizes, dtype=dtype)
     per_channel = None if bias is None else bias.reshape((-1,) + (1,) * nd)
-    compact = (Ellipsis,) + tuple(slice(0, o) for o in out_sizes)  # the real outputs of the grid
+    compact = _leading(out_sizes)  # the real outputs of the grid
     # Thin kernels (C·K < 256, as in LeNet) are faster as per-sample products; wider ones as one
     # product over the block's samples side by side, transposed afterwards.
     per_sample = CK < _THIN_KERNEL
@@ -294,6 +315,7 @@ def _column_source(x: np.ndarray, kernel, stride, pads: Pads, dilation, out_size
     return sample_view(pad_spatial(x, pads), kernel, stride, dilation, out_sizes), tuple(out_sizes)
 
 
+@functools.lru_cache(maxsize=1024)
 def _flat_pays(in_channels: int, out_channels: int, kernel, stride, pads: Pads, spatial, out_sizes) -> bool:
     """Whether a stride-1 convolution (in -> out channels, input ``spatial``, output ``out_sizes``) should
     run over the wide grid of :func:`flat_windows`.
@@ -332,11 +354,11 @@ def flat_windows(x: np.ndarray, pads: Pads, kernel, dilation, out_sizes) -> tupl
     N, C = x.shape[:2]
     size = math.prod(padded)
     flat = np.empty((N, C, size + tail), dtype=x.dtype)
-    inside = (Ellipsis,) + tuple(slice(b, b + n) for n, (b, _) in zip(x.shape[2:], pads))
-    _fill(flat, 0, inside, x, view=flat[:, :, :size].reshape((N, C) + padded))
+    _fill(flat, 0, _interior(x.shape[2:], pads), x, view=flat[:, :, :size].reshape((N, C) + padded))
     return flat, _runs(flat, padded, kernel, dilation, math.prod(wide)), wide
 
 
+@functools.lru_cache(maxsize=1024)
 def _flat_grid(spatial, pads: Pads, kernel, dilation, out_sizes) -> tuple[tuple[int, ...], int, tuple[int, ...]]:
     """(padded size, tail, wide grid) of :func:`flat_windows`: the tail is how far the last offset's
     run reaches past the flattened image."""
@@ -346,9 +368,10 @@ def _flat_grid(spatial, pads: Pads, kernel, dilation, out_sizes) -> tuple[tuple[
     return padded, tail, (out_sizes[0],) + padded[1:]
 
 
-def _flat_steps(padded) -> list[int]:
+@functools.lru_cache(maxsize=1024)
+def _flat_steps(padded) -> tuple[int, ...]:
     """How far apart, in elements, neighbours along each spatial axis lie in the flattened image."""
-    return [math.prod(padded[i + 1 :]) for i in range(len(padded))]
+    return tuple(math.prod(padded[i + 1 :]) for i in range(len(padded)))
 
 
 def _runs(flat: np.ndarray, padded, kernel, dilation, length: int, writeable: bool = False) -> np.ndarray:

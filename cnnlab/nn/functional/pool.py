@@ -104,36 +104,26 @@ class _MaxPool(Function):
     """
 
     def forward(self, x, kernel, stride, padding, dilation, out_sizes, indices):
-        spatial = x.shape[2:]
         self.shape = x.shape
-        # pad with -inf: enough on the right for ceil_mode's last window
-        extra = tuple(max((o - 1) * s + d * (k - 1) + 1 - n - p, 0)
-                      for o, s, d, k, n, p in zip(out_sizes, stride, dilation, kernel, spatial, padding))
-        self.pads = tuple(zip(padding, extra))
         self.geometry = (kernel, stride, dilation, out_sizes)
-        if any(padding) or any(extra):
+        self.pads, self.offsets = _pool_windows(x.shape[2:], kernel, stride, padding, dilation, out_sizes)
+        padded = any(b or a for b, a in self.pads)
+        if padded:
             x = pad_spatial(x, self.pads, -np.inf)
         self.padded = x.shape[2:]
-        views = [x[self._offset_view(k)] for k in np.ndindex(*kernel)]
+        views = [x[at] for at in self.offsets]
         out = np.empty(views[0].shape, dtype=x.dtype)
         track = indices is not None or self.needs_input_grad[0]
         winner = np.empty(out.shape, dtype=np.int8 if len(views) <= 127 else np.int32) if track else None
         starmap(lambda a, b: _max_over(views, a, b, out, winner), shares(len(out), x.nbytes))
         if not track:
             return out  # inference: nobody will ask who won
-        if any(padding) or any(extra):
+        if padded:
             self._avoid_padding(winner, out)
         self.winner = winner
         if indices is not None:
             indices.append(self.flat_indices())
         return out
-
-    def _offset_view(self, k: tuple[int, ...]) -> tuple[slice, ...]:
-        """The strided view, over the padded input, of the elements at kernel offset ``k`` of every window."""
-        _, stride, dilation, out_sizes = self.geometry
-        return (slice(None), slice(None)) + tuple(
-            slice(kj * d, kj * d + s * (o - 1) + 1, s) for kj, d, s, o in zip(k, dilation, stride, out_sizes)
-        )
 
     def _avoid_padding(self, winner: np.ndarray, out: np.ndarray) -> None:
         """A window whose valid elements are all -inf may have picked a padding cell: PyTorch takes the
@@ -176,8 +166,8 @@ class _MaxPool(Function):
             finite = bool(np.isfinite(grad_s).all())
             if not tiled:
                 gs[...] = 0
-            for flat_k, k in enumerate(np.ndindex(*kernel)):
-                view, keep = gs[self._offset_view(k)], winner == flat_k
+            for flat_k, at in enumerate(self.offsets):
+                view, keep = gs[at], winner == flat_k
                 if not tiled:
                     view += masked(grad_s, keep, finite)
                 elif finite:
@@ -188,6 +178,22 @@ class _MaxPool(Function):
 
         starmap(part, shares(len(g), g.nbytes + grad.nbytes))
         return crop(g, self.pads, self.shape[2:])
+
+
+@functools.lru_cache(maxsize=256)
+def _pool_windows(spatial, kernel, stride, padding, dilation, out_sizes) -> tuple[tuple, tuple[tuple, ...]]:
+    """(pads, offsets) of a max pool: the (before, after) padding per axis, -inf enough on the right
+    for ceil_mode's last window, and for each kernel offset k the index of its strided view over the
+    padded input (the elements at offset k of every window). Cached: a network pools the same shapes
+    at every step."""
+    extra = tuple(max((o - 1) * s + d * (k - 1) + 1 - n - p, 0)
+                  for o, s, d, k, n, p in zip(out_sizes, stride, dilation, kernel, spatial, padding))
+    offsets = tuple(
+        (slice(None), slice(None)) + tuple(slice(kj * d, kj * d + s * (o - 1) + 1, s)
+                                           for kj, d, s, o in zip(k, dilation, stride, out_sizes))
+        for k in np.ndindex(*kernel)
+    )
+    return tuple(zip(padding, extra)), offsets
 
 
 class _AdaptiveMaxPool(_ScatterToWinner):
