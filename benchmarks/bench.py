@@ -243,14 +243,26 @@ WORKLOADS: list[Workload] = [
 
 
 SETTLE = 0.15  # seconds of rest between blocks: OpenBLAS threads busy-wait up to ~0.1 s (2^28 cycles)
+WARM_SECONDS = 0.1  # warm-up calls before each block's timed steps, for at least this long
 ROUNDS = 7
 BLOCK_SECONDS = 0.05  # quick steps are repeated until a block lasts about this long
 
 
 def block(fn: Step, steps: int) -> float:
-    """One warm-up call, then the median seconds of ``steps`` calls run back to back, then a rest so
-    that the worker threads, which busy-wait after their work, have stopped before the next block."""
+    """Warm-up calls for ``WARM_SECONDS`` (at least one), then the median seconds of ``steps`` calls
+    run back to back, then a rest so that the worker threads, which busy-wait after their work, have
+    stopped before the next block.
+
+    The warm-up is timed, not counted: after the rest this VM takes about 50 ms of work to come back
+    to speed where a library's threads sleep between ops (they halt their vCPU). Measured on LeNet-5's
+    step at batch 64: cnnlab's first 8 steps after a 0.15 s rest took 8-11 ms, its steady steps 6.1;
+    PyTorch, whose threads spin, was slow for its first step only. One warm-up call left the block
+    measuring the machine's wake-up instead of the library.
+    """
+    start = time.perf_counter()
     fn()
+    while time.perf_counter() - start < WARM_SECONDS:
+        fn()
     times = []
     for _ in range(steps):
         start = time.perf_counter()
