@@ -415,7 +415,7 @@ def main() -> None:
 
     header = (f"cnnlab {cnnlab.__version__} vs PyTorch {torch.__version__}, {_threads} threads, "
               f"{platform.machine()}, {os.cpu_count()} cores, float32, {args.rounds} rounds of one block each "
-              f"(at least {args.repeat} steps), medians; ratio: the median of the rounds' ratios; "
+              f"(at least {args.repeat} steps, after {WARM_SECONDS:g} s of warm-up), medians; ratio: the median of the rounds' ratios; "
               + ("freed memory reused (cnnlab.set_memory_reuse), by both libraries in this process"
                  if cnnlab.get_memory_reuse() else "the C library's default allocator"))
     out = sys.stderr if args.json else sys.stdout
