@@ -205,8 +205,10 @@ class _Relu(Function):
 
     def backward(self, grad):
         alive = np.empty(grad.shape, dtype=bool)
-        split_rows(lambda a, o: np.logical_not(np.less_equal(o, 0, out=a), out=a), alive, self.out)
-        return masked(grad, alive)  # slope 0 at 0, as in PyTorch (NaN passes its gradient on)
+        # PyTorch lets the gradient through where not out <= 0 (slope 0 at 0, NaN passes its gradient
+        # on); as out = max(x, 0) is never negative, that is out != 0, one pass instead of two
+        split_rows(lambda a, o: np.not_equal(o, 0, out=a), alive, self.out)
+        return masked(grad, alive)
 
 
 class _Hardtanh(Function):

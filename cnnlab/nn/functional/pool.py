@@ -76,13 +76,20 @@ def _max_over(views: list[np.ndarray], a: int, b: int, out: np.ndarray, winner: 
         np.copyto(out, views[0])
     else:
         np.maximum(views[0], views[1], out=out)
+    tracked = len(views)  # offsets from here on update the winner
     if winner is not None:
         # the winner is the first offset holding the maximum (PyTorch's tie rule): offset k takes over
-        # where it beats every earlier one, and as k only grows, winner = max(winner, k·beats)
-        winner[...] = 0
+        # where it beats every earlier one, and as k only grows, winner = max(winner, k·beats). Offset 1
+        # against offset 0 gives the first winners, 0 or 1: one comparison written straight into them
+        if len(views) > 1 and winner.itemsize == 1:
+            np.greater(views[1], views[0], out=winner.view(np.bool_))
+            tracked = 2
+        else:
+            winner[...] = 0
+            tracked = 1
         beats, step = np.empty(out.shape, dtype=bool), np.empty_like(winner)
     for k in range(1, len(views)):
-        if winner is not None:
+        if k >= tracked:
             np.greater(views[k], views[0] if k == 1 else out, out=beats)
             np.maximum(winner, np.multiply(beats, winner.dtype.type(k), out=step), out=winner)
         if k > 1:

@@ -312,11 +312,11 @@ def test_errors_name_the_argument(call, error, message):
 def test_relu_stops_inf_and_nan_gradients_where_it_is_dead_as_torch_does():
     import torch
 
-    x = np.array([-1.0, 2.0, 0.0, np.nan, 3.0], np.float32)
-    upstream = np.array([np.inf, np.nan, np.nan, 1.0, -np.inf], np.float32)
+    x = np.array([-1.0, 2.0, 0.0, np.nan, 3.0, -0.0, -np.inf, np.inf], np.float32)
+    upstream = np.array([np.inf, np.nan, np.nan, 1.0, -np.inf, 5.0, 6.0, 7.0], np.float32)
     ours = cnnlab.tensor(x, requires_grad=True)
     F.relu(ours).backward(upstream)
     theirs = torch.tensor(x, requires_grad=True)
     torch.relu(theirs).backward(torch.from_numpy(upstream))
-    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())  # [0, nan, 0, 1, -inf]
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())  # [0, nan, 0, 1, -inf, 0, 0, 7]
 

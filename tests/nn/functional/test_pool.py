@@ -113,6 +113,16 @@ def test_max_pool_gradient_of_side_by_side_windows_with_ties_and_nan_matches_tor
     check_against_torch(lambda a: F.max_pool2d(a, 2), lambda a: TF.max_pool2d(a, 2), [x])
 
 
+@pytest.mark.parametrize("kernel", [1, 12])  # one offset; more offsets (144) than an int8 winner holds
+def test_max_pool_with_one_or_many_kernel_offsets_matches_torch(kernel, rng):
+    x = rng.integers(0, 5, (2, 2, 13, 13)).astype(np.float32)  # ties among the many offsets
+    check_against_torch(
+        lambda a: F.max_pool2d(a, kernel, stride=1, return_indices=True),
+        lambda a: TF.max_pool2d(a, kernel, stride=1, return_indices=True),
+        [x],
+    )
+
+
 def test_max_pool_gradient_with_minus_infinity_windows_lands_inside(rng):
     x = np.full((1, 2, 5, 5), -np.inf, np.float32)
     x[0, 1, 2:, 2:] = rng.standard_normal((3, 3))
