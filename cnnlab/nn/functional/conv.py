@@ -374,13 +374,13 @@ def _flat_steps(padded) -> tuple[int, ...]:
     return tuple(math.prod(padded[i + 1 :]) for i in range(len(padded)))
 
 
-def _runs(flat: np.ndarray, padded, kernel, dilation, length: int, writeable: bool = False) -> np.ndarray:
+def _runs(flat: np.ndarray, padded, kernel, dilation, length: int) -> np.ndarray:
     """The view (N, C, *K, length) of ``flat`` (N, C, P + tail) whose [n, c, k] is the run of ``length``
-    elements starting at kernel offset k's position in the flattened padded image. The runs of
-    different offsets overlap, so only one offset at a time may be written through the view."""
+    elements starting at kernel offset k's position in the flattened padded image (read-only: the
+    runs of different offsets overlap)."""
     item = flat.itemsize
     strides = flat.strides[:2] + tuple(st * d * item for st, d in zip(_flat_steps(padded), dilation)) + (item,)
-    return strided_view(flat, flat.shape[:2] + tuple(kernel) + (length,), strides, writeable)
+    return strided_view(flat, flat.shape[:2] + tuple(kernel) + (length,), strides)
 
 
 def to_wide_grid(y: np.ndarray, wide: tuple[int, ...]) -> np.ndarray:
@@ -492,33 +492,55 @@ def convolve_transpose(y: np.ndarray, w: np.ndarray, stride, pads: Pads, dilatio
 
 
 def _flat_col2im(wt: np.ndarray, y: np.ndarray, kernel, pads: Pads, dilation, spatial) -> np.ndarray:
-    """W^T·y added back by col2im, with stride 1, over the flat image of :func:`flat_windows`.
+    """W^T·y added back by col2im, with stride 1, over the flat images of :func:`flat_windows`.
 
-    ``y`` (N, G, C_in/g, *I) is spread onto the wide grid (zeros past each row's real positions), so
-    that the columns of kernel offset k add into one contiguous run of every flattened image: K adds
-    over long runs instead of K strided ones over rows only I_last long.
+    ``y`` (N, G, C_in/g, *I). A block's samples lie end to end, each on S = padded size + tail flat
+    positions: its ``y`` spread onto the first L (the wide grid, zeros past each row's real
+    positions), zeros after them. One product per group then gives the columns of every sample side
+    by side, rows ordered by kernel offset, and the columns of offset k add into the block's flat
+    images in a single contiguous run that starts at k's position: K adds of OC·b·S elements, instead
+    of K·OC·b adds of L. A sample's run ends inside its own S positions or carries the zeros past its L
+    onto the next sample's. The products grow by S/L (1.4 for LeNet-5's second layer), and still,
+    against K·OC·b adds of L: LeNet-5's second layer's input gradient at batch 256 took 24% less time
+    on one thread, 5% less on two; fashion_cnn's 32 -> 64 channel layer 6% and 11% less.
     """
-    N, groups = y.shape[:2]
-    OC = groups * wt.shape[1] // math.prod(kernel)
+    N, groups, Cg = y.shape[:3]
+    K = math.prod(kernel)
+    OCg = wt.shape[1] // K
     dtype = np.result_type(wt, y)
     padded, tail, wide = _flat_grid(spatial, pads, kernel, dilation, y.shape[3:])
-    L = math.prod(wide)
-    y = to_wide_grid(y.reshape((N, -1) + y.shape[3:]), wide).reshape(N, groups, -1, L)
     size = math.prod(padded)
-    flat = np.empty((N, OC, size + tail), dtype=dtype)
-    runs = _runs(flat, padded, kernel, dilation, L, writeable=True)  # (N, OC, *K, L)
+    S, L = size + tail, math.prod(wide)
+    starts = _offset_starts(padded, kernel, dilation)
+    by_offset = np.ascontiguousarray(wt.reshape(groups, OCg, K, Cg).swapaxes(1, 2)).reshape(groups, K * OCg, Cg)
+    real = _leading(y.shape[3:])  # where y's positions sit on the wide grid
+    out = np.empty((N, groups * OCg) + tuple(spatial), dtype=dtype)
 
     def block(n0: int, n1: int) -> None:
-        cols = _workspace.get("columns", (n1 - n0, groups, wt.shape[1], L), dtype)
-        np.matmul(wt, y[n0:n1], out=cols)
-        cols = cols.reshape((n1 - n0, OC) + tuple(kernel) + (L,))
-        flat[n0:n1] = 0
-        for k in np.ndindex(*kernel):  # one offset at a time: the runs of different offsets overlap
-            at = (slice(n0, n1), slice(None)) + k
-            runs[at] += cols[(slice(None), slice(None)) + k]
+        b = n1 - n0
+        spread = _workspace.get("gradients", (groups, Cg, b, S), dtype)
+        spread[...] = 0
+        grid = spread[..., :L].reshape((groups, Cg, b) + wide)
+        grid[real] = y[n0:n1].transpose((1, 2, 0) + tuple(range(3, y.ndim)))
+        cols = _workspace.get("columns", (groups, K * OCg, b * S), dtype)
+        np.matmul(by_offset, spread.reshape(groups, Cg, b * S), out=cols)
+        cols = cols.reshape(groups, K, OCg, b * S)
+        flat = _workspace.get("product", (groups, OCg, b * S + starts[-1]), dtype)
+        flat[...] = 0
+        for k, start in enumerate(starts):
+            flat[:, :, start : start + b * S] += cols[:, k]
+        images = flat[:, :, : b * S].reshape(groups * OCg, b, S)[:, :, :size].reshape((groups * OCg, b) + padded)
+        np.copyto(out[n0:n1], crop(images, pads, spatial).swapaxes(0, 1))
 
-    _over_blocks(block, N, wt.shape[0] * wt.shape[1] * L * dtype.itemsize, _budget(wt.nbytes))
-    return crop(flat[:, :, :size].reshape((N, OC) + padded), pads, spatial)
+    _over_blocks(block, N, groups * OCg * K * S * dtype.itemsize, _budget(wt.nbytes))
+    return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _offset_starts(padded, kernel, dilation) -> tuple[int, ...]:
+    """Where each kernel offset's run starts in the flattened padded image, in kernel order."""
+    steps = _flat_steps(padded)
+    return tuple(sum(k * d * st for k, d, st in zip(offset, dilation, steps)) for offset in np.ndindex(*kernel))
 
 
 def _pointwise(kernel, stride, pads: Pads) -> bool:
