@@ -124,9 +124,9 @@ def sample_blocks(n: int, bytes_per_sample: int, budget: int | None = None) -> l
 
 def _over_blocks(block, n: int, bytes_per_sample: int, budget: int | None = None) -> list:
     """``block(n0, n1)`` for the :func:`sample_blocks` of a batch of ``n``, on cnnlab's threads."""
-    if n * bytes_per_sample < parallel.MIN_WORK and n * bytes_per_sample <= (budget or _BLOCK_BYTES):
-        return [block(0, n)]  # (one small block, as for a single image: no dealing out)
     blocks = sample_blocks(n, bytes_per_sample, budget)
+    if len(blocks) == 1 and n * bytes_per_sample < parallel.MIN_WORK:
+        return [block(0, n)]  # (one small block, as for a single image: no dealing out)
     return parallel.starmap(block, blocks, costs=[(n1 - n0) * bytes_per_sample for n0, n1 in blocks])
 
 
@@ -196,7 +196,7 @@ def pad_spatial(x: np.ndarray, pads: Pads, value: float = 0.0) -> np.ndarray:
     if not any(b or a for b, a in pads):
         return x
     out = np.empty(x.shape[:2] + tuple(n + b + a for n, (b, a) in zip(x.shape[2:], pads)), dtype=x.dtype)
-    _fill(out, value, (Ellipsis,) + tuple(slice(b, b + n) for n, (b, _) in zip(x.shape[2:], pads)), x)
+    _fill(out, value, _interior(x.shape[2:], pads), x)
     return out
 
 
@@ -219,7 +219,7 @@ def _fill(out: np.ndarray, value: float, region: tuple, source: np.ndarray, view
 
 def crop(x: np.ndarray, pads: Pads, spatial: Sequence[int]) -> np.ndarray:
     """The inverse of padding: the region (N, C, *spatial) that starts after the ``before`` pads."""
-    return x[(slice(None), slice(None)) + tuple(slice(b, b + n) for (b, _), n in zip(pads, spatial))]
+    return x[_interior(tuple(spatial), pads)]
 
 
 # The geometry below depends only on shapes, and a network asks the same few questions at every step:
@@ -390,7 +390,7 @@ def to_wide_grid(y: np.ndarray, wide: tuple[int, ...]) -> np.ndarray:
     if y.shape[2:] == wide:
         return y.reshape(N, D, -1)
     spread = np.empty((N, D) + wide, dtype=y.dtype)
-    _fill(spread, 0, (Ellipsis,) + tuple(slice(0, o) for o in y.shape[2:]), y)
+    _fill(spread, 0, _leading(y.shape[2:]), y)
     return spread.reshape(N, D, -1)
 
 
