@@ -268,6 +268,21 @@ def test_blocks_of_samples_give_two_threads_equal_halves(n, per_sample):
     assert abs(half - (n - half)) <= 1  # 32 samples in 12 blocks: 16 and 16, not 18 and 14
 
 
+@pytest.mark.parametrize(
+    "in_channels, out_channels, groups, kernel",
+    [(4, 8, 1, 3), (4, 256, 1, 3), (4, 512, 2, 3), (3, 300, 1, 1), (2, 2, 1, 1)],
+)  # gradients taken transposed (few output channels) and in their own layout (256 and more per group)
+def test_weight_gradient_is_contiguous_and_matches_torch(in_channels, out_channels, groups, kernel, rng):
+    x = rng.standard_normal((3, in_channels, 6, 6)).astype(np.float32)
+    w = (rng.standard_normal((out_channels, in_channels // groups, kernel, kernel)) * 0.1).astype(np.float32)
+    ours = cnnlab.tensor(w, requires_grad=True)
+    F.conv2d(cnnlab.tensor(x), ours, padding=kernel // 2, groups=groups).sum().backward()
+    theirs = torch.tensor(w, requires_grad=True)
+    TF.conv2d(torch.tensor(x), theirs, padding=kernel // 2, groups=groups).sum().backward()
+    assert ours.grad.numpy().flags.c_contiguous  # (the optimiser's update reads it beside the weights)
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
 def test_depthwise_convolution_over_several_blocks_of_samples_matches_torch(rng):
     from cnnlab.nn.functional.conv import sample_blocks
 
