@@ -608,11 +608,11 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
 
         def block(n0: int, n1: int) -> np.ndarray:
             source = view[at + (slice(n0, n1),)]
-            cols = _workspace.get("columns", source.shape, dtype).reshape(groups, CK // groups, -1)
-            np.copyto(cols.reshape(source.shape), source)
+            cols = _workspace.get("columns", source.shape, dtype)
+            np.copyto(cols, source)
             g = _workspace.get("gradients", (D, n1 - n0, L), dtype)
             np.copyto(g, grads[:, n0:n1])
-            g = g.reshape(groups, D // groups, -1)
+            cols, g = cols.reshape(groups, CK // groups, -1), g.reshape(groups, D // groups, -1)
             return cols @ g.transpose(0, 2, 1) if transposed else g @ cols.transpose(0, 2, 1)
 
     parts = _over_blocks(block, N, CK * L * dtype.itemsize, _budget(D * CK // groups * dtype.itemsize))
