@@ -184,11 +184,9 @@ def col2im(
     N, C = cols.shape[:2]
     out_sizes = cols.shape[2 + nd :]
     image = np.zeros((N, C) + tuple(padded), dtype=cols.dtype) if out is None else out
-    for k in np.ndindex(*kernel):
-        target = tuple(
-            slice(ki * d, ki * d + s * (o - 1) + 1, s) for ki, d, s, o in zip(k, dilation, stride, out_sizes)
-        )
-        image[(slice(None), slice(None)) + target] += cols[(slice(None), slice(None)) + k]
+    targets = offset_views(tuple(kernel), tuple(stride), tuple(dilation), out_sizes)
+    for k, target in zip(np.ndindex(*kernel), targets):
+        image[target] += cols[(slice(None), slice(None)) + k]
     return image
 
 
@@ -242,6 +240,17 @@ def _leading(sizes) -> tuple:
 def _interior(spatial, pads: Pads) -> tuple:
     """The index of the input's own positions inside its padded copy."""
     return (Ellipsis,) + tuple(slice(b, b + n) for n, (b, _) in zip(spatial, pads))
+
+
+@functools.lru_cache(maxsize=1024)
+def offset_views(kernel, stride, dilation, out_sizes) -> tuple[tuple, ...]:
+    """For each kernel offset k, in kernel order, the index (N and C whole) of its strided view over a
+    padded image: the element at offset k of every window, o·s + k·d along each axis."""
+    return tuple(
+        (slice(None), slice(None)) + tuple(slice(ki * d, ki * d + s * (o - 1) + 1, s)
+                                           for ki, d, s, o in zip(k, dilation, stride, out_sizes))
+        for k in np.ndindex(*kernel)
+    )
 
 
 def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups: int,

@@ -21,7 +21,7 @@ from ...autograd import Function, masked
 from ...parallel import shares, starmap
 from ...tensor import Tensor
 from ._args import check_spatial_input, non_negative, ntuple, output_size, positive
-from .conv import _hashable, col2im, crop, pad_spatial, windows
+from .conv import _hashable, col2im, crop, offset_views, pad_spatial, windows
 
 __all__ = [
     "max_pool1d",
@@ -195,12 +195,7 @@ def _pool_windows(spatial, kernel, stride, padding, dilation, out_sizes) -> tupl
     at every step."""
     extra = tuple(max((o - 1) * s + d * (k - 1) + 1 - n - p, 0)
                   for o, s, d, k, n, p in zip(out_sizes, stride, dilation, kernel, spatial, padding))
-    offsets = tuple(
-        (slice(None), slice(None)) + tuple(slice(kj * d, kj * d + s * (o - 1) + 1, s)
-                                           for kj, d, s, o in zip(k, dilation, stride, out_sizes))
-        for k in np.ndindex(*kernel)
-    )
-    return tuple(zip(padding, extra)), offsets
+    return tuple(zip(padding, extra)), offset_views(kernel, stride, dilation, out_sizes)
 
 
 class _AdaptiveMaxPool(_ScatterToWinner):
