@@ -113,7 +113,10 @@ def _as_array(data: Any, dtype: Any = None) -> np.ndarray:
 
 
 def _normalize_dim(dim: int, ndim: int, name: str = "dim") -> int:
-    lo, hi = -builtins.max(ndim, 1), builtins.max(ndim, 1) - 1
+    n = ndim or 1  # a 0-d tensor takes dim 0 or -1
+    if type(dim) is int and -n <= dim < n:  # (the usual case, first: this runs in every layer's call)
+        return dim % n
+    lo, hi = -n, n - 1
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool) or not lo <= dim <= hi:
         raise IndexError(
             f"{name}: expected an int in the range [{lo}, {hi}] for a tensor with {ndim} dimensions, got {dim!r}"

@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 import math
 import threading
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -124,9 +124,10 @@ def sample_blocks(n: int, bytes_per_sample: int, budget: int | None = None) -> l
 
 def _over_blocks(block, n: int, bytes_per_sample: int, budget: int | None = None) -> list:
     """``block(n0, n1)`` for the :func:`sample_blocks` of a batch of ``n``, on cnnlab's threads."""
-    blocks = sample_blocks(n, bytes_per_sample, budget)
-    if len(blocks) == 1 and n * bytes_per_sample < parallel.MIN_WORK:
+    work = n * bytes_per_sample
+    if work < parallel.MIN_WORK and work <= (budget or _BLOCK_BYTES):
         return [block(0, n)]  # (one small block, as for a single image: no dealing out)
+    blocks = sample_blocks(n, bytes_per_sample, budget)
     return parallel.starmap(block, blocks, costs=[(n1 - n0) * bytes_per_sample for n0, n1 in blocks])
 
 
@@ -135,6 +136,7 @@ _SMALL_GRADIENT = 1024  # weight gradients of at most this many values are summe
 _THIN_KERNEL = 256  # column matrices of fewer rows (C·K) are multiplied per sample
 _WIDE_GRADIENT = 256  # weight gradients with this many output channels (per group) come out untransposed
 _KEEP_BYTES = 64 << 20
+_SMALL_BYTES = 64 << 10
 
 
 def _budget(weight_bytes: int) -> int:
@@ -155,8 +157,10 @@ class _Workspace(threading.local):
         self.buffers: dict[str, np.ndarray] = {}
 
     def get(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        nbytes = math.prod(shape) * np.dtype(dtype).itemsize
-        if nbytes > _KEEP_BYTES:  # a single huge sample: not worth holding on to after this call
+        nbytes = math.prod(shape) * dtype.itemsize
+        if not _SMALL_BYTES < nbytes <= _KEEP_BYTES:
+            # small: malloc hands out a warm block faster than a view can be cut from the buffer;
+            # a single huge sample: not worth holding on to after this call
             return np.empty(shape, dtype=dtype)
         buffer = self.buffers.get(name)
         if buffer is None or buffer.nbytes < nbytes:
@@ -267,19 +271,16 @@ def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups:
     N, C = x.shape[:2]
     OC, kernel = w.shape[0], w.shape[2:]
     nd = len(kernel)
-    out_sizes = _output_sizes(x.shape[2:], kernel, stride, pads, dilation)
+    out_sizes, flat, grid, per_sample = _convolve_plan(x.shape[1:], w.shape, stride, pads, dilation)
     if groups == C > 1:
         return _convolve_depthwise(x, w, stride, pads, dilation, out_sizes, bias)
     dtype = np.result_type(x, w)
-    view, grid = _column_source(x, kernel, stride, pads, dilation, out_sizes, OC)  # (N, C, *K, *grid)
+    view = _column_source(x, flat, kernel, stride, pads, dilation, out_sizes)  # (N, C, *K, *grid)
     L, CK = math.prod(grid), C * math.prod(kernel)
     weights = w.reshape(groups, OC // groups, -1)
     out = np.empty((N, OC) + out_sizes, dtype=dtype)
     per_channel = None if bias is None else bias.reshape((-1,) + (1,) * nd)
     compact = _leading(out_sizes)  # the real outputs of the grid
-    # Thin kernels (C·K < 256, as in LeNet) are faster as per-sample products; wider ones as one
-    # product over the block's samples side by side, transposed afterwards.
-    per_sample = CK < _THIN_KERNEL
     at = () if per_sample else (slice(None),) * (1 + nd)
     if not per_sample:
         view = _samples_after_kernel(view, nd)  # (C, *K, N, *grid)
@@ -313,16 +314,29 @@ def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups:
     return out
 
 
-def _column_source(x: np.ndarray, kernel, stride, pads: Pads, dilation, out_sizes, out_channels: int
-                   ) -> tuple[np.ndarray, tuple[int, ...]]:
-    """The windows of ``x`` to copy into a column matrix, as a view (N, C, *K, *grid), and the grid:
-    the contiguous runs of :func:`flat_windows` over its wide grid (one axis, L) where
-    :func:`_flat_pays`, otherwise the strided windows of the padded input over the output grid itself.
+@functools.lru_cache(maxsize=1024)
+def _convolve_plan(in_shape, w_shape, stride, pads: Pads, dilation) -> tuple:
+    """What :func:`convolve` decides from the shapes alone, for an input (C, *S) and weights
+    (OC, C/g, *K): the output sizes, whether the columns are :func:`flat_windows`' runs (see
+    :func:`_flat_pays`), the grid the products cover, and whether they are taken per sample: thin
+    kernels (C·K < 256, as in LeNet) are faster as per-sample products, wider ones as one product over
+    a block's samples side by side, transposed afterwards."""
+    C, spatial = in_shape[0], in_shape[1:]
+    OC, kernel = w_shape[0], w_shape[2:]
+    out_sizes = _output_sizes(spatial, kernel, stride, pads, dilation)
+    flat = _flat_pays(C, OC, kernel, stride, pads, spatial, out_sizes)
+    grid = _flat_grid(spatial, pads, kernel, dilation, out_sizes)[2] if flat else out_sizes
+    return out_sizes, flat, grid, C * math.prod(kernel) < _THIN_KERNEL
+
+
+def _column_source(x: np.ndarray, flat: bool, kernel, stride, pads: Pads, dilation, out_sizes) -> np.ndarray:
+    """The windows of ``x`` to copy into a column matrix, as a view (N, C, *K, *grid): the contiguous
+    runs of :func:`flat_windows` over its wide grid (one axis) where ``flat`` (see :func:`_flat_pays`),
+    otherwise the strided windows of the padded input over the output grid itself.
     """
-    if _flat_pays(x.shape[1], out_channels, kernel, stride, pads, x.shape[2:], out_sizes):
-        _, runs, wide = flat_windows(x, pads, kernel, dilation, out_sizes)
-        return runs, wide
-    return sample_view(pad_spatial(x, pads), kernel, stride, dilation, out_sizes), tuple(out_sizes)
+    if flat:
+        return flat_windows(x, pads, kernel, dilation, out_sizes)[1]
+    return sample_view(pad_spatial(x, pads), kernel, stride, dilation, out_sizes)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -360,12 +374,12 @@ def flat_windows(x: np.ndarray, pads: Pads, kernel, dilation, out_sizes) -> tupl
     where L = prod(wide), and wide). Copying or multiplying long contiguous runs is about twice as fast
     as over strided window views, whose rows are only O_last long.
     """
-    padded, tail, wide = _flat_grid(x.shape[2:], pads, kernel, dilation, out_sizes)
     N, C = x.shape[:2]
-    size = math.prod(padded)
-    flat = np.empty((N, C, size + tail), dtype=x.dtype)
-    _fill(flat, 0, _interior(x.shape[2:], pads), x, view=flat[:, :, :size].reshape((N, C) + padded))
-    return flat, _runs(flat, padded, kernel, dilation, math.prod(wide)), wide
+    layout = _flat_layout(x.shape[2:], pads, kernel, dilation, out_sizes, x.itemsize)
+    flat = np.empty((N, C, layout.length), dtype=x.dtype)
+    _fill(flat, 0, layout.interior, x, view=flat[:, :, : layout.size].reshape((N, C) + layout.padded))
+    runs = strided_view(flat, (N, C) + layout.runs_shape, flat.strides[:2] + layout.runs_strides)
+    return flat, runs, layout.wide
 
 
 @functools.lru_cache(maxsize=1024)
@@ -378,19 +392,31 @@ def _flat_grid(spatial, pads: Pads, kernel, dilation, out_sizes) -> tuple[tuple[
     return padded, tail, (out_sizes[0],) + padded[1:]
 
 
+class _FlatLayout(NamedTuple):
+    """Where :func:`flat_windows` puts things in each (n, c) row of ``flat``, in elements and bytes."""
+
+    padded: tuple[int, ...]  # the padded image's sizes
+    wide: tuple[int, ...]  # the wide grid
+    size: int  # of the padded image
+    length: int  # of the row: the image and the tail
+    interior: tuple  # the index of the input's own positions in the padded image
+    runs_shape: tuple[int, ...]  # (*K, L)
+    runs_strides: tuple[int, ...]  # bytes between kernel offsets along each axis, then 1 element
+
+
+@functools.lru_cache(maxsize=1024)
+def _flat_layout(spatial, pads: Pads, kernel, dilation, out_sizes, itemsize: int) -> _FlatLayout:
+    padded, tail, wide = _flat_grid(spatial, pads, kernel, dilation, out_sizes)
+    size = math.prod(padded)
+    strides = tuple(st * d * itemsize for st, d in zip(_flat_steps(padded), dilation)) + (itemsize,)
+    return _FlatLayout(padded, wide, size, size + tail, _interior(spatial, pads), tuple(kernel) + (math.prod(wide),),
+                       strides)
+
+
 @functools.lru_cache(maxsize=1024)
 def _flat_steps(padded) -> tuple[int, ...]:
     """How far apart, in elements, neighbours along each spatial axis lie in the flattened image."""
     return tuple(math.prod(padded[i + 1 :]) for i in range(len(padded)))
-
-
-def _runs(flat: np.ndarray, padded, kernel, dilation, length: int) -> np.ndarray:
-    """The view (N, C, *K, length) of ``flat`` (N, C, P + tail) whose [n, c, k] is the run of ``length``
-    elements starting at kernel offset k's position in the flattened padded image (read-only: the
-    runs of different offsets overlap)."""
-    item = flat.itemsize
-    strides = flat.strides[:2] + tuple(st * d * item for st, d in zip(_flat_steps(padded), dilation)) + (item,)
-    return strided_view(flat, flat.shape[:2] + tuple(kernel) + (length,), strides)
 
 
 def to_wide_grid(y: np.ndarray, wide: tuple[int, ...]) -> np.ndarray:
@@ -595,7 +621,10 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
         return np.stack(taps, axis=-1).reshape((D, 1) + tuple(kernel))
     dtype = np.result_type(x, dy)
     nd = len(kernel)
-    view, grid = _column_source(x, kernel, stride, pads, dilation, dy.shape[2:], D)  # (N, C, *K, *grid)
+    out_sizes = dy.shape[2:]
+    flat = _flat_pays(C, D, kernel, stride, pads, x.shape[2:], out_sizes)
+    grid = _flat_grid(x.shape[2:], pads, kernel, dilation, out_sizes)[2] if flat else out_sizes
+    view = _column_source(x, flat, kernel, stride, pads, dilation, out_sizes)  # (N, C, *K, *grid)
     grads = to_wide_grid(dy, grid)  # (N, D, L)
     L, CK = math.prod(grid), C * math.prod(kernel)
     per_sample = _pointwise(kernel, stride, pads) or D * CK // groups <= _SMALL_GRADIENT
@@ -702,6 +731,10 @@ def conv_geometry(
     >>> conv_geometry("conv2d", (8, 3, 32, 32), (16, 3, 3, 3), 2, 1, 1, 1)[3]
     (8, 16, 16, 16)
     """
+    try:  # (shapes are tuples; the arguments usually are too, first, as this runs in every layer's call)
+        return _cached_geometry(op, input_shape, weight_shape, stride, padding, dilation, groups)
+    except TypeError:  # a list (not a cache key), or an argument the checks reject
+        pass
     key = (op, tuple(input_shape), tuple(weight_shape), _hashable(stride), _hashable(padding),
            _hashable(dilation), groups)
     try:

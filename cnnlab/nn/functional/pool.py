@@ -113,8 +113,7 @@ class _MaxPool(Function):
     def forward(self, x, kernel, stride, padding, dilation, out_sizes, indices):
         self.shape = x.shape
         self.geometry = (kernel, stride, dilation, out_sizes)
-        self.pads, self.offsets = _pool_windows(x.shape[2:], kernel, stride, padding, dilation, out_sizes)
-        padded = any(b or a for b, a in self.pads)
+        self.pads, self.offsets, padded = _pool_windows(x.shape[2:], kernel, stride, padding, dilation, out_sizes)
         if padded:
             x = pad_spatial(x, self.pads, -np.inf)
         self.padded = x.shape[2:]
@@ -188,14 +187,15 @@ class _MaxPool(Function):
 
 
 @functools.lru_cache(maxsize=256)
-def _pool_windows(spatial, kernel, stride, padding, dilation, out_sizes) -> tuple[tuple, tuple[tuple, ...]]:
-    """(pads, offsets) of a max pool: the (before, after) padding per axis, -inf enough on the right
-    for ceil_mode's last window, and for each kernel offset k the index of its strided view over the
-    padded input (the elements at offset k of every window). Cached: a network pools the same shapes
-    at every step."""
+def _pool_windows(spatial, kernel, stride, padding, dilation, out_sizes) -> tuple[tuple, tuple[tuple, ...], bool]:
+    """(pads, offsets, padded) of a max pool: the (before, after) padding per axis, -inf enough on the
+    right for ceil_mode's last window, for each kernel offset k the index of its strided view over the
+    padded input (the elements at offset k of every window), and whether there is any padding. Cached:
+    a network pools the same shapes at every step."""
     extra = tuple(max((o - 1) * s + d * (k - 1) + 1 - n - p, 0)
                   for o, s, d, k, n, p in zip(out_sizes, stride, dilation, kernel, spatial, padding))
-    return tuple(zip(padding, extra)), offset_views(kernel, stride, dilation, out_sizes)
+    pads = tuple(zip(padding, extra))
+    return pads, offset_views(kernel, stride, dilation, out_sizes), any(b or a for b, a in pads)
 
 
 class _AdaptiveMaxPool(_ScatterToWinner):
@@ -332,6 +332,10 @@ def _max_pool_geometry(op, nd, shape, kernel_size, stride, padding, dilation, ce
     """(kernel, stride, padding, dilation, output sizes), checked; cached, as a network asks the same
     question at every step."""
     args = (op, nd, shape, kernel_size, stride, padding, dilation, ceil_mode)
+    try:
+        return _cached_max_pool_geometry(*args)
+    except TypeError:  # a list (not a cache key), or an argument the checks reject
+        pass
     try:
         return _cached_max_pool_geometry(*map(_hashable, args))
     except TypeError:  # an argument that cannot be a cache key (the checks will say what is wrong)
