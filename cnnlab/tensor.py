@@ -814,8 +814,8 @@ class Tensor:
         e = _normalize_dim(end_dim, self.ndim, "end_dim")
         if s > e:
             raise RuntimeError(f"flatten: start_dim ({start_dim}) cannot come after end_dim ({end_dim})")
-        shape = self.shape[:s] + (math.prod(self.shape[s : e + 1]),) + self.shape[e + 1 :]
-        return _Reshape.apply(self, shape=shape)
+        shape = self.data.shape
+        return _Reshape.apply(self, shape=shape[:s] + (math.prod(shape[s : e + 1]),) + shape[e + 1 :])
 
     def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
         d = _normalize_dim(dim, self.ndim)

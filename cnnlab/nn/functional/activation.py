@@ -199,9 +199,10 @@ def _check_number(op: str, name: str, value: Any) -> float:
 class _Relu(Function):
     # saves its output, not a mask: the output is usually kept anyway as the next layer's input
     def forward(self, x):
-        self.out = np.empty(x.shape, dtype=x.dtype)
-        split_rows(lambda o, xs: np.maximum(xs, x.dtype.type(0), out=o), self.out, x)  # np.maximum propagates NaN
-        return self.out
+        self.out = out = np.empty(x.shape, dtype=x.dtype)
+        zero = x.dtype.type(0)
+        split_rows(lambda o, xs: np.maximum(xs, zero, out=o), out, x)  # np.maximum propagates NaN
+        return out
 
     def backward(self, grad):
         alive = np.empty(grad.shape, dtype=bool)

@@ -57,15 +57,16 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise TypeError(
             f"linear: expected input and weight to be Tensors, got {type(input).__name__} and {type(weight).__name__}"
         )
-    if weight.ndim != 2:
-        raise ValueError(f"linear: expected weight of shape (out_features, in_features), got shape {weight.shape}")
-    if input.ndim < 1 or input.shape[-1] != weight.shape[1]:
+    shape, w_shape = input.data.shape, weight.data.shape
+    if len(w_shape) != 2:
+        raise ValueError(f"linear: expected weight of shape (out_features, in_features), got shape {w_shape}")
+    if not shape or shape[-1] != w_shape[1]:
         raise ValueError(
-            f"linear: expected input with last dimension in_features = {weight.shape[1]} "
-            f"(weight.shape[1]), got input of shape {input.shape}"
+            f"linear: expected input with last dimension in_features = {w_shape[1]} "
+            f"(weight.shape[1]), got input of shape {shape}"
         )
-    if bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(f"linear: expected bias of shape ({weight.shape[0]},), got shape {bias.shape}")
+    if bias is not None and bias.shape != w_shape[:1]:
+        raise ValueError(f"linear: expected bias of shape ({w_shape[0]},), got shape {bias.shape}")
     return _Linear.apply(input, weight, bias)
 
 

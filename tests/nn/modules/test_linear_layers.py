@@ -75,3 +75,15 @@ def test_repr():
     assert repr(nn.Linear(3, 4, bias=False)) == repr(tnn.Linear(3, 4, bias=False))
     assert repr(nn.Bilinear(3, 4, 5)) == repr(tnn.Bilinear(3, 4, 5))
     assert torch.is_tensor(tnn.Linear(1, 1).weight)  # the oracle is the installed torch
+
+
+def test_linear_function_errors():
+    w = cnnlab.ones(2, 3)
+    with pytest.raises(TypeError, match="expected input and weight to be Tensors, got ndarray and Tensor"):
+        cnnlab.nn.functional.linear(np.ones((1, 3)), w)
+    with pytest.raises(ValueError, match=r"expected weight of shape \(out_features, in_features\), got shape \(6,\)"):
+        cnnlab.nn.functional.linear(cnnlab.ones(1, 3), cnnlab.ones(6))
+    with pytest.raises(ValueError, match=r"in_features = 3 \(weight.shape\[1\]\), got input of shape \(\)"):
+        cnnlab.nn.functional.linear(cnnlab.tensor(1.0), w)
+    with pytest.raises(ValueError, match=r"expected bias of shape \(2,\), got shape \(3,\)"):
+        cnnlab.nn.functional.linear(cnnlab.ones(1, 3), w, cnnlab.ones(3))
