@@ -626,12 +626,11 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
     flat = _flat_pays(C, D, kernel, stride, pads, x.shape[2:], out_sizes)
     grid = _flat_grid(x.shape[2:], pads, kernel, dilation, out_sizes)[2] if flat else out_sizes
     view = _column_source(x, flat, kernel, stride, pads, dilation, out_sizes)  # (N, C, *K, *grid)
-    grads = to_wide_grid(dy, grid)  # (N, D, L)
     L, CK = math.prod(grid), C * math.prod(kernel)
     per_sample = _pointwise(kernel, stride, pads) or D * CK // groups <= _SMALL_GRADIENT
     transposed = per_sample or D // groups < _WIDE_GRADIENT  # the products give (C/g·K, D/g)
     if per_sample:
-        grads = grads.reshape(N, groups, D // groups, L).transpose(0, 1, 3, 2)  # (N, G, L, D/g)
+        grads = to_wide_grid(dy, grid).reshape(N, groups, D // groups, L).transpose(0, 1, 3, 2)  # (N, G, L, D/g)
 
         def block(n0: int, n1: int) -> np.ndarray:
             cols = view[n0:n1]
@@ -643,14 +642,18 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
     else:
         view = _samples_after_kernel(view, nd)  # (C, *K, N, *grid)
         at = (slice(None),) * (1 + nd)
-        grads = grads.transpose(1, 0, 2)  # (D, N, L)
+        grads = dy.swapaxes(0, 1)  # (D, N, *O)
+        real = _leading(out_sizes)  # where they sit on the grid
 
         def block(n0: int, n1: int) -> np.ndarray:
             source = view[at + (slice(n0, n1),)]
             cols = _workspace.get("columns", source.shape, dtype)
             np.copyto(cols, source)
-            g = _workspace.get("gradients", (D, n1 - n0, L), dtype)
-            np.copyto(g, grads[:, n0:n1])
+            g = _workspace.get("gradients", (D, n1 - n0) + grid, dtype)  # spread onto the grid here
+            if grid == out_sizes:
+                np.copyto(g, grads[:, n0:n1])
+            else:
+                _fill(g, 0, real, grads[:, n0:n1])
             cols, g = cols.reshape(groups, CK // groups, -1), g.reshape(groups, D // groups, -1)
             return cols @ g.transpose(0, 2, 1) if transposed else g @ cols.transpose(0, 2, 1)
 
