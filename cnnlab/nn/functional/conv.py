@@ -629,21 +629,26 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
     L, CK = math.prod(grid), C * math.prod(kernel)
     per_sample = _pointwise(kernel, stride, pads) or D * CK // groups <= _SMALL_GRADIENT
     transposed = per_sample or D // groups < _WIDE_GRADIENT  # the products give (C/g·K, D/g)
+    real = _leading(out_sizes)  # where the output gradients sit on the grid
     if per_sample:
-        grads = to_wide_grid(dy, grid).reshape(N, groups, D // groups, L).transpose(0, 1, 3, 2)  # (N, G, L, D/g)
 
         def block(n0: int, n1: int) -> np.ndarray:
+            b = n1 - n0
             cols = view[n0:n1]
             if not cols.flags.c_contiguous:  # (a pointwise kernel's input is its own column matrix)
                 cols = _workspace.get("columns", cols.shape, dtype)
                 np.copyto(cols, view[n0:n1])
-            return (cols.reshape(n1 - n0, groups, CK // groups, L) @ grads[n0:n1]).sum(axis=0)
+            g = dy[n0:n1]
+            if grid != out_sizes:  # spread onto the grid
+                g = _workspace.get("gradients", (b, D) + grid, dtype)
+                _fill(g, 0, real, dy[n0:n1])
+            g = g.reshape(b, groups, D // groups, L).transpose(0, 1, 3, 2)  # (b, G, L, D/g)
+            return (cols.reshape(b, groups, CK // groups, L) @ g).sum(axis=0)
 
     else:
         view = _samples_after_kernel(view, nd)  # (C, *K, N, *grid)
         at = (slice(None),) * (1 + nd)
         grads = dy.swapaxes(0, 1)  # (D, N, *O)
-        real = _leading(out_sizes)  # where they sit on the grid
 
         def block(n0: int, n1: int) -> np.ndarray:
             source = view[at + (slice(n0, n1),)]
