@@ -545,9 +545,8 @@ def _flat_col2im(wt: np.ndarray, y: np.ndarray, kernel, pads: Pads, dilation, sp
     K = math.prod(kernel)
     OCg = wt.shape[1] // K
     dtype = np.result_type(wt, y)
-    padded, tail, wide = _flat_grid(spatial, pads, kernel, dilation, y.shape[3:])
-    size = math.prod(padded)
-    S, L = size + tail, math.prod(wide)
+    layout = _flat_layout(tuple(spatial), pads, kernel, dilation, y.shape[3:], dtype.itemsize)
+    padded, wide, size, S, L = layout.padded, layout.wide, layout.size, layout.length, layout.runs_shape[-1]
     starts = _offset_starts(padded, kernel, dilation)
     by_offset = np.ascontiguousarray(wt.reshape(groups, OCg, K, Cg).swapaxes(1, 2)).reshape(groups, 1, K * OCg, Cg)
     real = _leading(y.shape[3:])  # where y's positions sit on the wide grid
@@ -622,7 +621,7 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
         return np.stack(taps, axis=-1).reshape((D, 1) + tuple(kernel))
     dtype = np.result_type(x, dy)
     nd = len(kernel)
-    out_sizes = dy.shape[2:]
+    out_sizes = dy.shape[2:]  # (a transposed convolution's output padding may leave windows unused)
     flat = _flat_pays(C, D, kernel, stride, pads, x.shape[2:], out_sizes)
     grid = _flat_grid(x.shape[2:], pads, kernel, dilation, out_sizes)[2] if flat else out_sizes
     view = _column_source(x, flat, kernel, stride, pads, dilation, out_sizes)  # (N, C, *K, *grid)

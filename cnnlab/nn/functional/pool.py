@@ -121,11 +121,7 @@ class _MaxPool(Function):
         out = np.empty(views[0].shape, dtype=x.dtype)
         track = indices is not None or self.needs_input_grad[0]
         winner = np.empty(out.shape, dtype=np.int8 if len(views) <= 127 else np.int32) if track else None
-        chunks = shares(len(out), x.nbytes)
-        if len(chunks) == 1:  # (small: on this thread)
-            _max_over(views, 0, len(out), out, winner)
-        else:
-            starmap(lambda a, b: _max_over(views, a, b, out, winner), chunks)
+        starmap(lambda a, b: _max_over(views, a, b, out, winner), shares(len(out), x.nbytes))
         if not track:
             return out  # inference: nobody will ask who won
         if padded:
