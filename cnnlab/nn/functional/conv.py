@@ -596,7 +596,9 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
     is read, in the optimiser's update (SGD's step over ResNet-18's gradients: 26 ms against 7 ms
     with all of them contiguous), and transposing 512 × 4608 values takes NumPy 5-10 ms.
     A small gradient (D·C·K/g ≤ 1024, as in a first layer) is a long sum that BLAS splits poorly as
-    one thin product: it is taken per sample, cols_n @ dy_n^T, and summed.
+    one thin product: it is taken per sample, cols_n @ dy_n^T, and summed. Over the flat grid each
+    block's output gradients are spread onto the grid (zeros past each row's real positions) in a
+    scratch array of the block's own: 6-10% faster than spreading the whole batch's first.
     """
     N, C = x.shape[:2]
     D = dy.shape[1]
