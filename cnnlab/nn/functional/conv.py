@@ -136,6 +136,7 @@ _SMALL_GRADIENT = 1024  # weight gradients of at most this many values are summe
 _THIN_KERNEL = 256  # column matrices of fewer rows (C·K) are multiplied per sample
 _WIDE_GRADIENT = 256  # weight gradients with this many output channels (per group) come out untransposed
 _KEEP_BYTES = 64 << 20
+_FLAT_WASTE, _FLAT_WASTE_ADDS = 8, 32  # see _flat_pays
 _SMALL_BYTES = 64 << 10
 
 
@@ -340,22 +341,29 @@ def _column_source(x: np.ndarray, flat: bool, kernel, stride, pads: Pads, dilati
 
 
 @functools.lru_cache(maxsize=1024)
-def _flat_pays(in_channels: int, out_channels: int, kernel, stride, pads: Pads, spatial, out_sizes) -> bool:
+def _flat_pays(in_channels: int, out_channels: int, kernel, stride, pads: Pads, spatial, out_sizes,
+               adds: bool = False) -> bool:
     """Whether a stride-1 convolution (in -> out channels, input ``spatial``, output ``out_sizes``) should
-    run over the wide grid of :func:`flat_windows`.
+    run over the wide grid of :func:`flat_windows`; ``adds``: for :func:`_flat_col2im`, which adds
+    columns back instead of copying them.
 
     The grid's runs copy (and add back) much faster than rows of strided windows, but the grid has
     extra positions: the products compute them and throw them away, the product is sliced to the real
     outputs, and gradients are spread onto the grid. So only where the columns outweigh the outputs,
-    C·K ≥ 2·D, and the wasted products stay small, (L_grid - L)·D ≤ 32·L. Measured: a 1 -> 32 channel
-    3×3 layer takes twice as long on the grid, and so does a 512-channel 4×4 one (a grid 1.5 times too
-    wide); LeNet's 6 -> 16 channel 5×5 layer takes 25% less time, a 64-channel 32×32 one 20% less.
+    C·K ≥ 2·D, and the wasted products stay small, (L_grid - L)·D ≤ 8·L where the columns are copied
+    and ≤ 32·L where they are added back (strided adds cost more than strided copies). Measured: a
+    1 -> 32 channel 3×3 layer takes twice as long on the grid, and so does a 512-channel 4×4 one (a
+    grid 1.5 times too wide); LeNet's 6 -> 16 channel 5×5 layer takes 25% less time, a 64-channel
+    32×32 one 20% less. The 64- and 128-channel 14×14 and 16×16 layers (grids 1.14 and 1.125 times
+    the outputs) copy their columns 5-9% faster from strided windows, but fashion_cnn's 32 -> 64
+    layer's input gradient by col2im took 23% longer with strided adds.
     """
     if not all(s == 1 for s in stride) or _pointwise(kernel, stride, pads):
         return False
     real = math.prod(out_sizes[1:])
     grid = math.prod(n + b + a for n, (b, a) in zip(spatial[1:], pads[1:]))
-    return in_channels * math.prod(kernel) >= 2 * out_channels and (grid - real) * out_channels <= 32 * real
+    waste = _FLAT_WASTE_ADDS if adds else _FLAT_WASTE
+    return in_channels * math.prod(kernel) >= 2 * out_channels and (grid - real) * out_channels <= waste * real
 
 
 def _samples_after_kernel(view: np.ndarray, nd: int) -> np.ndarray:
@@ -511,7 +519,7 @@ def convolve_transpose(y: np.ndarray, w: np.ndarray, stride, pads: Pads, dilatio
         out = np.empty((N, groups, OCg, L), dtype=dtype)
         parallel.split_rows(lambda o, ys: np.matmul(wt, ys, out=o), out, y)
         return out.reshape((N, groups * OCg) + tuple(spatial))
-    if _flat_pays(groups * OCg, C_in, kernel, stride, pads, spatial, y_spatial):  # (this op's columns have OC·K rows)
+    if _flat_pays(groups * OCg, C_in, kernel, stride, pads, spatial, y_spatial, adds=True):  # (columns of OC·K rows)
         return _flat_col2im(wt, y.reshape((N, groups, C_in // groups) + y_spatial), kernel, pads, dilation, spatial)
     padded = tuple(n + b + a for n, (b, a) in zip(spatial, pads))
     image = np.empty((N, groups * OCg) + padded, dtype=dtype)
