@@ -113,20 +113,25 @@ def sample_blocks(n: int, bytes_per_sample: int, budget: int | None = None) -> l
     the blocks come in a multiple of the thread count, their sizes at most one sample apart, so that
     :mod:`cnnlab.parallel` deals the threads equal work. (Blocks of one rounded-up size would leave a
     short last block: 32 samples in 12 blocks made 10 of 3 and one of 2, and the threads 18 and 14.)"""
-    size = max(1, min(n, (budget or _BLOCK_BYTES) // max(bytes_per_sample, 1)))
-    if size == n and n * bytes_per_sample < parallel.MIN_WORK:  # (small batches: one block, on this thread)
+    if _one_small_block(n, bytes_per_sample, budget):  # (small batches: one block, on this thread)
         return [(0, n)]
+    size = max(1, min(n, (budget or _BLOCK_BYTES) // max(bytes_per_sample, 1)))
     threads = len(parallel.shares(n, n * bytes_per_sample))
     count = -(-n // size)
     count = min(n, -(-count // threads) * threads) if n else 1
     return [(n * i // count, n * (i + 1) // count) for i in range(count)]
 
 
+def _one_small_block(n: int, bytes_per_sample: int, budget: int | None) -> bool:
+    """Whether the whole batch fits one block and is too little work to split."""
+    work = n * bytes_per_sample
+    return work < parallel.MIN_WORK and work <= (budget or _BLOCK_BYTES)
+
+
 def _over_blocks(block, n: int, bytes_per_sample: int, budget: int | None = None) -> list:
     """``block(n0, n1)`` for the :func:`sample_blocks` of a batch of ``n``, on cnnlab's threads."""
-    work = n * bytes_per_sample
-    if work < parallel.MIN_WORK and work <= (budget or _BLOCK_BYTES):
-        return [block(0, n)]  # (one small block, as for a single image: no dealing out)
+    if _one_small_block(n, bytes_per_sample, budget):
+        return [block(0, n)]  # (as for a single image: no dealing out)
     blocks = sample_blocks(n, bytes_per_sample, budget)
     return parallel.starmap(block, blocks, costs=[(n1 - n0) * bytes_per_sample for n0, n1 in blocks])
 
@@ -325,9 +330,16 @@ def _convolve_plan(in_shape, w_shape, stride, pads: Pads, dilation) -> tuple:
     C, spatial = in_shape[0], in_shape[1:]
     OC, kernel = w_shape[0], w_shape[2:]
     out_sizes = _output_sizes(spatial, kernel, stride, pads, dilation)
-    flat = _flat_pays(C, OC, kernel, stride, pads, spatial, out_sizes)
-    grid = _flat_grid(spatial, pads, kernel, dilation, out_sizes)[2] if flat else out_sizes
-    return out_sizes, flat, grid, C * math.prod(kernel) < _THIN_KERNEL
+    return (out_sizes,) + _columns_grid(C, OC, kernel, stride, pads, dilation, spatial, out_sizes) + (
+        C * math.prod(kernel) < _THIN_KERNEL,)
+
+
+def _columns_grid(in_channels: int, out_channels: int, kernel, stride, pads: Pads, dilation, spatial, out_sizes
+                  ) -> tuple[bool, tuple[int, ...]]:
+    """(flat, grid): whether the columns are :func:`flat_windows`' runs (see :func:`_flat_pays`), and
+    the grid the products cover, the wide grid or the outputs themselves."""
+    flat = _flat_pays(in_channels, out_channels, kernel, stride, pads, spatial, out_sizes)
+    return flat, (_flat_grid(spatial, pads, kernel, dilation, out_sizes)[2] if flat else tuple(out_sizes))
 
 
 def _column_source(x: np.ndarray, flat: bool, kernel, stride, pads: Pads, dilation, out_sizes) -> np.ndarray:
@@ -425,6 +437,18 @@ def _flat_layout(spatial, pads: Pads, kernel, dilation, out_sizes, itemsize: int
 def _flat_steps(padded) -> tuple[int, ...]:
     """How far apart, in elements, neighbours along each spatial axis lie in the flattened image."""
     return tuple(math.prod(padded[i + 1 :]) for i in range(len(padded)))
+
+
+def _onto_grid(name: str, y: np.ndarray, grid: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """``y`` (..., *O) in the workspace array ``name`` (..., *grid), zeros past each row's real
+    positions: a block's gradients spread onto the grid while they are in the cache."""
+    lead, sizes = y.shape[: -len(grid)], y.shape[-len(grid) :]
+    out = _workspace.get(name, lead + tuple(grid), dtype)
+    if sizes == tuple(grid):
+        np.copyto(out, y)
+    else:
+        _fill(out, 0, _leading(sizes), y)
+    return out
 
 
 def to_wide_grid(y: np.ndarray, wide: tuple[int, ...]) -> np.ndarray:
@@ -557,13 +581,11 @@ def _flat_col2im(wt: np.ndarray, y: np.ndarray, kernel, pads: Pads, dilation, sp
     padded, wide, size, S, L = layout.padded, layout.wide, layout.size, layout.length, layout.runs_shape[-1]
     starts = _offset_starts(padded, kernel, dilation)
     by_offset = np.ascontiguousarray(wt.reshape(groups, OCg, K, Cg).swapaxes(1, 2)).reshape(groups, 1, K * OCg, Cg)
-    real = _leading(y.shape[3:])  # where y's positions sit on the wide grid
     out = np.empty((N, groups * OCg) + tuple(spatial), dtype=dtype)
 
     def block(n0: int, n1: int) -> None:
         b = n1 - n0
-        spread = _workspace.get("gradients", (groups, b, Cg) + wide, dtype)
-        _fill(spread, 0, real, y[n0:n1].swapaxes(0, 1))
+        spread = _onto_grid("gradients", y[n0:n1].swapaxes(0, 1), wide, dtype)  # (G, b, C_in/g, *wide)
         cols = _workspace.get("columns", (groups, K * OCg, b, S), dtype)
         cols[..., L:] = 0
         # one product per sample, each written as a matrix whose rows are b·S apart
@@ -632,13 +654,11 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
     dtype = np.result_type(x, dy)
     nd = len(kernel)
     out_sizes = dy.shape[2:]  # (a transposed convolution's output padding may leave windows unused)
-    flat = _flat_pays(C, D, kernel, stride, pads, x.shape[2:], out_sizes)
-    grid = _flat_grid(x.shape[2:], pads, kernel, dilation, out_sizes)[2] if flat else out_sizes
+    flat, grid = _columns_grid(C, D, kernel, stride, pads, dilation, x.shape[2:], out_sizes)
     view = _column_source(x, flat, kernel, stride, pads, dilation, out_sizes)  # (N, C, *K, *grid)
     L, CK = math.prod(grid), C * math.prod(kernel)
     per_sample = _pointwise(kernel, stride, pads) or D * CK // groups <= _SMALL_GRADIENT
     transposed = per_sample or D // groups < _WIDE_GRADIENT  # the products give (C/g·K, D/g)
-    real = _leading(out_sizes)  # where the output gradients sit on the grid
     if per_sample:
 
         def block(n0: int, n1: int) -> np.ndarray:
@@ -647,10 +667,7 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
             if not cols.flags.c_contiguous:  # (a pointwise kernel's input is its own column matrix)
                 cols = _workspace.get("columns", cols.shape, dtype)
                 np.copyto(cols, view[n0:n1])
-            g = dy[n0:n1]
-            if grid != out_sizes:  # spread onto the grid
-                g = _workspace.get("gradients", (b, D) + grid, dtype)
-                _fill(g, 0, real, dy[n0:n1])
+            g = dy[n0:n1] if grid == out_sizes else _onto_grid("gradients", dy[n0:n1], grid, dtype)
             g = g.reshape(b, groups, D // groups, L).transpose(0, 1, 3, 2)  # (b, G, L, D/g)
             return (cols.reshape(b, groups, CK // groups, L) @ g).sum(axis=0)
 
@@ -663,11 +680,7 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
             source = view[at + (slice(n0, n1),)]
             cols = _workspace.get("columns", source.shape, dtype)
             np.copyto(cols, source)
-            g = _workspace.get("gradients", (D, n1 - n0) + grid, dtype)  # spread onto the grid here
-            if grid == out_sizes:
-                np.copyto(g, grads[:, n0:n1])
-            else:
-                _fill(g, 0, real, grads[:, n0:n1])
+            g = _onto_grid("gradients", grads[:, n0:n1], grid, dtype)
             cols, g = cols.reshape(groups, CK // groups, -1), g.reshape(groups, D // groups, -1)
             return cols @ g.transpose(0, 2, 1) if transposed else g @ cols.transpose(0, 2, 1)
 
@@ -749,16 +762,21 @@ def conv_geometry(
     >>> conv_geometry("conv2d", (8, 3, 32, 32), (16, 3, 3, 3), 2, 1, 1, 1)[3]
     (8, 16, 16, 16)
     """
-    try:  # (shapes are tuples; the arguments usually are too, first, as this runs in every layer's call)
-        return _cached_geometry(op, input_shape, weight_shape, stride, padding, dilation, groups)
+    return cached_lookup(_cached_geometry, op, input_shape, weight_shape, stride, padding, dilation, groups)
+
+
+def cached_lookup(cached: Any, *args: Any) -> Any:
+    """``cached(*args)`` through its ``lru_cache``: with the arguments as given (the usual case, as a
+    network asks at every step), else with lists made tuples, else uncached where an argument cannot
+    be a cache key (the function's own checks then say what is wrong)."""
+    try:
+        return cached(*args)
     except TypeError:  # a list (not a cache key), or an argument the checks reject
         pass
-    key = (op, tuple(input_shape), tuple(weight_shape), _hashable(stride), _hashable(padding),
-           _hashable(dilation), groups)
     try:
-        return _cached_geometry(*key)
-    except TypeError:  # an argument that cannot be a cache key (the checks below will say what is wrong)
-        return _conv_geometry(op, input_shape, weight_shape, stride, padding, dilation, groups)
+        return cached(*map(_hashable, args))
+    except TypeError:
+        return cached.__wrapped__(*args)
 
 
 def _hashable(value: Any) -> Any:

@@ -21,7 +21,7 @@ from ...autograd import Function, masked
 from ...parallel import shares, starmap
 from ...tensor import Tensor
 from ._args import check_spatial_input, non_negative, ntuple, output_size, positive
-from .conv import _hashable, col2im, crop, offset_views, pad_spatial, windows
+from .conv import cached_lookup, col2im, crop, offset_views, pad_spatial, windows
 
 __all__ = [
     "max_pool1d",
@@ -331,15 +331,7 @@ def _pool_output(op: str, shape: tuple[int, ...], kernel, stride, padding, dilat
 def _max_pool_geometry(op, nd, shape, kernel_size, stride, padding, dilation, ceil_mode) -> tuple:
     """(kernel, stride, padding, dilation, output sizes), checked; cached, as a network asks the same
     question at every step."""
-    args = (op, nd, shape, kernel_size, stride, padding, dilation, ceil_mode)
-    try:
-        return _cached_max_pool_geometry(*args)
-    except TypeError:  # a list (not a cache key), or an argument the checks reject
-        pass
-    try:
-        return _cached_max_pool_geometry(*map(_hashable, args))
-    except TypeError:  # an argument that cannot be a cache key (the checks will say what is wrong)
-        return _cached_max_pool_geometry.__wrapped__(*args)
+    return cached_lookup(_cached_max_pool_geometry, op, nd, shape, kernel_size, stride, padding, dilation, ceil_mode)
 
 
 @functools.lru_cache(maxsize=256)
