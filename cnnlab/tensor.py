@@ -121,7 +121,7 @@ def _normalize_dim(dim: int, ndim: int, name: str = "dim") -> int:
         raise IndexError(
             f"{name}: expected an int in the range [{lo}, {hi}] for a tensor with {ndim} dimensions, got {dim!r}"
         )
-    return int(dim) % builtins.max(ndim, 1)
+    return int(dim) % n
 
 
 def _dims(dim: Any, ndim: int) -> tuple[int, ...] | None:
