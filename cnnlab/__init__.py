@@ -9,6 +9,7 @@ tensor([2., 4., 6.])
 
 from . import autograd  # first: it defines Function, on which tensor.py builds
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .compiled import get_compiled, set_compiled  # Numba's kernels, where installed (imported at first use)
 from .memory import get_memory_reuse, set_memory_reuse  # turns reuse on, unless CNNLAB_MEMORY_REUSE=0
 from .parallel import get_num_threads, set_num_threads
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
@@ -34,6 +35,8 @@ __all__ = [
     "set_num_threads",
     "get_memory_reuse",
     "set_memory_reuse",
+    "get_compiled",
+    "set_compiled",
     *_tensor_all,
 ]
 

@@ -146,7 +146,16 @@ def test_split_op_equals_the_op_on_one_thread(case, threads):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
-def test_split_max_pool_keeps_nan_and_tie_rules(threads):
+@pytest.mark.parametrize("case", ["max_pool2d(2)", "max_pool2d(3, 2, 1)"])
+def test_split_compiled_max_pool_equals_one_thread(case, kernels, threads):
+    op, shapes = OTHER_CASES[case]
+    one = threads(1, lambda: _outputs_and_grads(op, shapes))
+    two = threads(2, lambda: _outputs_and_grads(op, shapes))
+    for a, b in zip(two, one):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_split_max_pool_keeps_nan_and_tie_rules(threads, kernels):
     x = np.zeros((4, 1, 4, 4), np.float32)
     x[1, 0, 0, 0] = np.nan
     x[3, 0, 2:, 2:] = 7.0  # a tie: the first offset wins

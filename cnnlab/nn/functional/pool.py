@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ... import compiled
 from ...autograd import Function, masked
 from ...parallel import shares, starmap
 from ...tensor import Tensor
@@ -117,11 +118,21 @@ class _MaxPool(Function):
         if padded:
             x = pad_spatial(x, self.pads, -np.inf)
         self.padded = x.shape[2:]
-        views = [x[at] for at in self.offsets]
-        out = np.empty(views[0].shape, dtype=x.dtype)
         track = indices is not None or self.needs_input_grad[0]
-        winner = np.empty(out.shape, dtype=np.int8 if len(views) <= 127 else np.int32) if track else None
-        starmap(lambda a, b: _max_over(views, a, b, out, winner), shares(len(out), x.nbytes))
+        winner_type = np.int8 if len(self.offsets) <= 127 else np.int32
+        self.kernels = _compiled_kernels(x.dtype, kernel, stride, dilation)
+        if self.kernels is not None:  # one pass over each window, the winner always kept
+            out = np.empty(x.shape[:2] + out_sizes, dtype=x.dtype)
+            winner = np.empty(out.shape, dtype=winner_type)
+            rows, out_rows, winner_rows = _rows(x), _rows(out), _rows(winner)
+            k, s = kernel[0], stride[0]
+            starmap(lambda a, b: self.kernels.max_pool_forward(rows[a:b], k, s, out_rows[a:b], winner_rows[a:b]),
+                    shares(len(rows), x.nbytes))
+        else:
+            views = [x[at] for at in self.offsets]
+            out = np.empty(views[0].shape, dtype=x.dtype)
+            winner = np.empty(out.shape, dtype=winner_type) if track else None
+            starmap(lambda a, b: _max_over(views, a, b, out, winner), shares(len(out), x.nbytes))
         if not track:
             return out  # inference: nobody will ask who won
         if padded:
@@ -161,6 +172,13 @@ class _MaxPool(Function):
 
     def backward(self, grad):
         kernel, stride, dilation, out_sizes = self.geometry
+        if self.kernels is not None:
+            g = np.empty(self.shape[:2] + self.padded, dtype=grad.dtype)
+            rows, grad_rows, winner_rows = _rows(g), _rows(np.ascontiguousarray(grad)), _rows(self.winner)
+            k, s = kernel[0], stride[0]
+            starmap(lambda a, b: self.kernels.max_pool_backward(grad_rows[a:b], winner_rows[a:b], k, s, rows[a:b]),
+                    shares(len(rows), g.nbytes + grad.nbytes))
+            return crop(g, self.pads, self.shape[2:])
         # windows side by side that cover the whole (padded) input, as for MaxPool2d(2): every element
         # is in exactly one offset's view, so each view is written once, with no zeros to start from
         tiled = all(d == 1 and s == k and o * s == n
@@ -184,6 +202,24 @@ class _MaxPool(Function):
 
         starmap(part, shares(len(g), g.nbytes + grad.nbytes))
         return crop(g, self.pads, self.shape[2:])
+
+
+_COMPILED_TYPES = (np.dtype(np.float32), np.dtype(np.float64))  # the dtypes the compiled kernels take
+
+
+def _compiled_kernels(dtype: np.dtype, kernel: tuple, stride: tuple, dilation: tuple) -> Any:
+    """The compiled max-pool kernels (:mod:`.pool_kernels`) if they are on and have this 2-D
+    window, else None: the NumPy path."""
+    module = compiled.kernels("pool_kernels")
+    if module is None or dtype not in _COMPILED_TYPES or len(kernel) != 2 or dilation != (1, 1):
+        return None
+    k, s = kernel[0], stride[0]
+    return module if kernel == (k, k) and stride == (s, s) and (k, s) in module.SHAPES else None
+
+
+def _rows(a: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) as (N·C, H, W), the compiled kernels' rows."""
+    return a.reshape((-1,) + a.shape[2:])
 
 
 @functools.lru_cache(maxsize=256)

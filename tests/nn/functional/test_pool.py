@@ -9,6 +9,8 @@ from harness import check_against_torch, check_gradients, noncontiguous
 import cnnlab
 import cnnlab.nn.functional as F
 
+pytestmark = pytest.mark.usefixtures("kernels")  # every test on NumPy alone and with the compiled kernels
+
 DTYPES = [np.float32, np.float64]
 
 POOL = [

@@ -1,0 +1,174 @@
+"""cnnlab.compiled: the switch, and the compiled max-pool kernels against the NumPy path, bit for bit.
+
+The pooling tests (tests/nn/functional/test_pool.py) already run every case both ways against
+PyTorch; these check that the compiled path is really the one taken where it should be, and that its
+numbers are exactly the NumPy path's on the awkward inputs (ties, NaN, infinities, padding).
+"""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import cnnlab
+import cnnlab.nn.functional as F
+from cnnlab import compiled
+from cnnlab.nn.functional import pool
+
+numba = pytest.importorskip("numba", reason="the compiled kernels need Numba")
+from cnnlab.nn.functional import pool_kernels  # (imports Numba)
+
+
+@pytest.fixture
+def restore_compiled():
+    before = cnnlab.get_compiled()
+    yield
+    cnnlab.set_compiled(before)
+
+
+def test_set_compiled_switches_and_reports(restore_compiled):
+    assert cnnlab.set_compiled(False) is False and cnnlab.get_compiled() is False
+    assert compiled.kernels("pool_kernels") is None
+    assert cnnlab.set_compiled(True) is True and cnnlab.get_compiled() is True
+    assert compiled.kernels("pool_kernels") is pool_kernels
+
+
+def test_set_compiled_rejects_a_non_bool():
+    with pytest.raises(TypeError, match=r"set_compiled: expected enabled to be True or False, got 1"):
+        cnnlab.set_compiled(1)
+
+
+def test_set_compiled_without_numba_says_what_to_install(restore_compiled, monkeypatch):
+    monkeypatch.setattr(compiled, "_numba_installed", lambda: False)
+    with pytest.raises(ModuleNotFoundError, match=r"need Numba, which is not installed: pip install 'cnnlab\[fast\]'"):
+        cnnlab.set_compiled(True)
+    assert cnnlab.set_compiled(False) is False
+
+
+def test_without_numba_the_default_is_numpy(restore_compiled, monkeypatch):
+    monkeypatch.setattr(compiled, "_numba_installed", lambda: False)
+    monkeypatch.setattr(compiled, "_enabled", None)  # not yet decided, as in a fresh process
+    assert cnnlab.get_compiled() is False
+    out = F.max_pool2d(cnnlab.arange(16.0).reshape(1, 1, 4, 4), 2)
+    assert out.tolist() == [[[[5.0, 7.0], [13.0, 15.0]]]]
+
+
+@pytest.mark.parametrize("setting,expected", [(None, "True"), ("0", "False"), ("1", "True")])
+def test_the_environment_variable_decides_at_the_first_op(setting, expected):
+    env = {k: v for k, v in os.environ.items() if k != "CNNLAB_COMPILED"}
+    if setting is not None:
+        env["CNNLAB_COMPILED"] = setting
+    code = ("import sys, cnnlab, cnnlab.nn.functional as F\n"
+            "before = 'numba' in sys.modules\n"
+            "F.max_pool2d(cnnlab.ones(1, 1, 4, 4), 2)\n"
+            "print(before, cnnlab.get_compiled(), 'cnnlab.nn.functional.pool_kernels' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    # Numba is never imported by `import cnnlab`, only by the first op that uses it
+    assert done.stdout.split() == ["False", expected, expected]
+
+
+@pytest.mark.parametrize("kw,taken", [
+    (dict(kernel_size=2), True),
+    (dict(kernel_size=(2, 2), stride=2, padding=1), True),
+    (dict(kernel_size=3, stride=2, padding=1, ceil_mode=True), True),
+    (dict(kernel_size=3, stride=1, padding=1), True),
+    (dict(kernel_size=2, dilation=2), False),  # dilated
+    (dict(kernel_size=(3, 2), stride=(2, 1)), False),  # not square
+    (dict(kernel_size=4, stride=4), False),  # no kernel for this window
+])
+def test_the_compiled_path_serves_its_windows_only(kw, taken, restore_compiled, monkeypatch):
+    calls = []
+    forward = pool_kernels.max_pool_forward
+    monkeypatch.setattr(pool_kernels, "max_pool_forward", lambda *a: calls.append(a[1:3]) or forward(*a))
+    cnnlab.set_compiled(True)
+    F.max_pool2d(cnnlab.ones(2, 3, 8, 8), **kw)
+    assert bool(calls) == taken
+    F.max_pool2d(cnnlab.ones(2, 3, 8, 8, dtype=cnnlab.float16), **kw)  # a dtype the kernels do not take
+    F.max_pool1d(cnnlab.ones(2, 3, 8), 2)  # 1-D pools stay in NumPy
+    assert len(calls) == int(taken)
+
+
+def _awkward(shape, dtype, rng):
+    """Small integers (many ties), a NaN, infinities, and an all -inf window."""
+    x = rng.integers(-3, 4, size=shape).astype(dtype)
+    x.flat[rng.choice(x.size, 3, replace=False)] = [np.nan, np.inf, -np.inf]
+    x[0, 0, :3, :3] = -np.inf
+    return x
+
+
+def _run(x, upstream, kw, on):
+    cnnlab.set_compiled(on)
+    t = cnnlab.tensor(x, requires_grad=True)
+    out, idx = F.max_pool2d(t, return_indices=True, **kw)
+    out.backward(cnnlab.tensor(upstream))
+    return out.detach().numpy(), idx.numpy(), t.grad.numpy()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kw", [
+    dict(kernel_size=2),
+    dict(kernel_size=2, padding=1),
+    dict(kernel_size=2, ceil_mode=True),
+    dict(kernel_size=3, stride=2, padding=1),
+    dict(kernel_size=3, stride=2, ceil_mode=True),
+    dict(kernel_size=3, stride=1, padding=1),
+    dict(kernel_size=3, stride=1),
+])
+def test_compiled_equals_numpy_and_torch_bit_for_bit(kw, dtype, restore_compiled, rng):
+    x = _awkward((3, 4, 9, 7), dtype, rng)
+    shape = F.max_pool2d(cnnlab.tensor(x), **kw).shape
+    upstream = rng.standard_normal(shape).astype(dtype)
+    upstream.flat[:2] = [np.inf, np.nan]  # non-finite gradients must reach only their winners
+    ours, numpy_path = _run(x, upstream, kw, True), _run(x, upstream, kw, False)
+    np.testing.assert_array_equal(ours[0], numpy_path[0])  # the maxima
+    np.testing.assert_array_equal(ours[1], numpy_path[1])  # their indices
+    if kw.get("stride", kw["kernel_size"]) == kw["kernel_size"]:  # windows side by side: one term each
+        np.testing.assert_array_equal(ours[2], numpy_path[2])
+    else:
+        # where windows overlap, an input may win several: the compiled loop adds their gradients in
+        # output order, as PyTorch does, and matches it bit for bit; NumPy adds them per kernel offset
+        t = torch.tensor(x, requires_grad=True)
+        TF.max_pool2d(t, **kw).backward(torch.from_numpy(upstream))
+        np.testing.assert_array_equal(ours[2], t.grad.numpy())
+        np.testing.assert_allclose(numpy_path[2], ours[2], rtol=1e-6, atol=1e-6)
+
+
+def test_compiled_takes_non_contiguous_input_and_gradient(restore_compiled, rng):
+    x = rng.standard_normal((4, 6, 8, 10)).astype(np.float32).transpose(1, 0, 3, 2)  # (6, 4, 10, 8), strided
+    upstream = np.broadcast_to(np.float32(1.5), (6, 4, 5, 4))  # stride-0 gradient
+    ours, numpy_path = _run(x, upstream, dict(kernel_size=2), True), _run(x, upstream, dict(kernel_size=2), False)
+    for a, b in zip(ours, numpy_path):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("kernel", ["max_pool_forward", "max_pool_backward"])
+def test_a_kernel_refuses_a_window_it_was_not_compiled_for(kernel):
+    a = np.zeros((1, 4, 4), np.float32)
+    w = np.zeros((1, 1, 1), np.int8)
+    args = (a, 5, 5, a[:, :1, :1], w) if kernel == "max_pool_forward" else (a[:, :1, :1], w, 5, 5, a)
+    with pytest.raises(ValueError, match=f"{kernel}: no compiled kernel for this window"):
+        getattr(pool_kernels, kernel)(*args)
+
+
+def test_pool_module_lists_the_dtypes_the_kernels_take():
+    assert pool._compiled_kernels(np.dtype(np.float32), (2, 2), (2, 2), (1, 1)) is pool_kernels
+    assert pool._compiled_kernels(np.dtype(np.float16), (2, 2), (2, 2), (1, 1)) is None
+
+
+def test_a_numba_that_fails_to_load_turns_the_kernels_off_with_a_warning(restore_compiled, monkeypatch):
+    import importlib
+
+    def broken(name):
+        raise ImportError("Numba needs NumPy 2.3 or less")
+
+    cnnlab.set_compiled(True)
+    monkeypatch.setattr(compiled, "_loaded", {})
+    monkeypatch.setattr(importlib, "import_module", broken)
+    with pytest.warns(UserWarning, match=r"compiled kernels turned off, as Numba failed to load \(Numba needs NumPy"):
+        out = F.max_pool2d(cnnlab.arange(16.0).reshape(1, 1, 4, 4), 2)
+    assert out.tolist() == [[[[5.0, 7.0], [13.0, 15.0]]]]
+    assert cnnlab.get_compiled() is False
