@@ -29,6 +29,8 @@ import os
 import warnings
 from types import ModuleType
 
+import numpy as np
+
 __all__ = ["get_compiled", "set_compiled"]
 
 _enabled: bool | None = None  # None: not decided until the first op asks
@@ -60,10 +62,14 @@ def set_compiled(enabled: bool) -> bool:
     return enabled
 
 
-def kernels(name: str) -> ModuleType | None:
-    """The module of compiled kernels ``cnnlab.nn.functional.<name>`` if compiled kernels are on,
-    else None (the caller takes its NumPy path)."""
-    if not (_enabled if _enabled is not None else get_compiled()):
+_TYPES = (np.dtype(np.float32), np.dtype(np.float64))  # the dtypes the kernels are compiled for
+
+
+def kernels(name: str, *dtypes: np.dtype) -> ModuleType | None:
+    """The module of compiled kernels ``cnnlab.nn.functional.<name>`` if compiled kernels are on and
+    every one of ``dtypes`` (the arrays' the kernels would take) is float32 or float64, else None: the
+    caller takes its NumPy path."""
+    if not (_enabled if _enabled is not None else get_compiled()) or any(d not in _TYPES for d in dtypes):
         return None
     module = _loaded.get(name)
     if module is None:

@@ -1,6 +1,7 @@
-"""Doctest collection of the package: the module of Numba kernels is left out where Numba is not
-installed (nothing else imports it then)."""
+"""Doctest collection of the package: the modules of Numba kernels are left out where Numba is not
+installed (nothing else imports them then)."""
 
 import importlib.util
 
-collect_ignore = [] if importlib.util.find_spec("numba") else ["nn/functional/pool_kernels.py"]
+KERNELS = ["nn/functional/pool_kernels.py", "nn/functional/activation_kernels.py"]
+collect_ignore = [] if importlib.util.find_spec("numba") else KERNELS

@@ -1,7 +1,8 @@
-"""cnnlab.compiled: the switch, and the compiled max-pool kernels against the NumPy path, bit for bit.
+"""cnnlab.compiled: the switch, and the compiled kernels (max pooling, ReLU's gradient) against the
+NumPy path and PyTorch, bit for bit.
 
 The pooling tests (tests/nn/functional/test_pool.py) already run every case both ways against
-PyTorch; these check that the compiled path is really the one taken where it should be, and that its
+PyTorch, and the activation tests ReLU's edge cases; these check that the compiled path is really the one taken where it should be, and that its
 numbers are exactly the NumPy path's on the awkward inputs (ties, NaN, infinities, padding).
 """
 
@@ -20,7 +21,7 @@ from cnnlab import compiled
 from cnnlab.nn.functional import pool
 
 numba = pytest.importorskip("numba", reason="the compiled kernels need Numba")
-from cnnlab.nn.functional import pool_kernels  # (imports Numba)
+from cnnlab.nn.functional import activation_kernels, pool_kernels  # (imports Numba)
 
 
 @pytest.fixture
@@ -172,3 +173,32 @@ def test_a_numba_that_fails_to_load_turns_the_kernels_off_with_a_warning(restore
         out = F.max_pool2d(cnnlab.arange(16.0).reshape(1, 1, 4, 4), 2)
     assert out.tolist() == [[[[5.0, 7.0], [13.0, 15.0]]]]
     assert cnnlab.get_compiled() is False
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_relu_gradient_equals_numpy_and_torch_bit_for_bit(dtype, restore_compiled, rng):
+    x = rng.standard_normal((5, 3, 7, 6)).astype(dtype)
+    x.flat[:6] = [0.0, -0.0, np.nan, np.inf, -np.inf, 1.0]
+    upstream = rng.standard_normal(x.shape).astype(dtype)
+    upstream.flat[:8] = [np.inf, np.nan, 1.0, 2.0, np.inf, np.nan, -np.inf, 3.0]  # non-finite at dead inputs too
+    upstream = upstream.transpose(0, 1, 3, 2).copy().transpose(0, 1, 3, 2)  # a non-contiguous gradient
+    grads = []
+    for on in (True, False):
+        cnnlab.set_compiled(on)
+        t = cnnlab.tensor(x, requires_grad=True)
+        F.relu(t).backward(cnnlab.tensor(upstream))
+        grads.append(t.grad.numpy())
+    theirs = torch.tensor(x, requires_grad=True)
+    torch.relu(theirs).backward(torch.from_numpy(np.ascontiguousarray(upstream)))
+    np.testing.assert_array_equal(grads[0], theirs.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
+
+
+def test_the_compiled_relu_gradient_is_the_one_taken(restore_compiled, monkeypatch):
+    calls = []
+    backward = activation_kernels.relu_backward
+    monkeypatch.setattr(activation_kernels, "relu_backward", lambda *a: calls.append(a[0].dtype) or backward(*a))
+    cnnlab.set_compiled(True)
+    F.relu(cnnlab.ones(2, 3, requires_grad=True)).sum().backward()
+    F.relu(cnnlab.ones(2, 3, dtype=cnnlab.float16, requires_grad=True)).sum().backward()  # not compiled for
+    assert calls == [np.dtype(np.float32)]

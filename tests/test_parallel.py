@@ -146,8 +146,8 @@ def test_split_op_equals_the_op_on_one_thread(case, threads):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("case", ["max_pool2d(2)", "max_pool2d(3, 2, 1)"])
-def test_split_compiled_max_pool_equals_one_thread(case, kernels, threads):
+@pytest.mark.parametrize("case", ["relu", "max_pool2d(2)", "max_pool2d(3, 2, 1)"])
+def test_split_op_with_a_compiled_kernel_equals_one_thread(case, kernels, threads):
     op, shapes = OTHER_CASES[case]
     one = threads(1, lambda: _outputs_and_grads(op, shapes))
     two = threads(2, lambda: _outputs_and_grads(op, shapes))

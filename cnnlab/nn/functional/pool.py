@@ -204,14 +204,11 @@ class _MaxPool(Function):
         return crop(g, self.pads, self.shape[2:])
 
 
-_COMPILED_TYPES = (np.dtype(np.float32), np.dtype(np.float64))  # the dtypes the compiled kernels take
-
-
 def _compiled_kernels(dtype: np.dtype, kernel: tuple, stride: tuple, dilation: tuple) -> Any:
     """The compiled max-pool kernels (:mod:`.pool_kernels`) if they are on and have this 2-D
     window, else None: the NumPy path."""
-    module = compiled.kernels("pool_kernels")
-    if module is None or dtype not in _COMPILED_TYPES or len(kernel) != 2 or dilation != (1, 1):
+    module = compiled.kernels("pool_kernels", dtype)
+    if module is None or len(kernel) != 2 or dilation != (1, 1):
         return None
     k, s = kernel[0], stride[0]
     return module if kernel == (k, k) and stride == (s, s) and (k, s) in module.SHAPES else None

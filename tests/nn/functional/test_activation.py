@@ -82,6 +82,7 @@ KINKS = np.array([-6.0, -3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 3.0, 6.0, 1.5, 20.
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name, ours, theirs", ELEMENTWISE, ids=_ids(ELEMENTWISE))
+@pytest.mark.usefixtures("kernels")  # ReLU has a compiled gradient
 def test_gradients_at_kinks_match_torch(name, ours, theirs, dtype):
     """Values exactly on the boundaries: relu at 0, relu6 at 0 and 6, hardtanh at ±1, hardswish and
     hardsigmoid at ±3, softplus at its threshold (20, and 1.5 for beta=2, threshold=3)."""
@@ -100,6 +101,7 @@ NOT_GELU = [row for row in ELEMENTWISE if row[0] != "gelu"]
 
 
 @pytest.mark.parametrize("name, ours, theirs", NOT_GELU, ids=_ids(NOT_GELU))
+@pytest.mark.usefixtures("kernels")  # ReLU has a compiled gradient
 def test_nan_and_inf_like_torch(name, ours, theirs):
     x = np.array([np.nan, np.inf, -np.inf, 0.0, 1.0], dtype=np.float32)
     check_against_torch(ours, theirs, [x], grad=False)
@@ -309,6 +311,7 @@ def test_errors_name_the_argument(call, error, message):
         call()
 
 
+@pytest.mark.usefixtures("kernels")  # ReLU has a compiled gradient
 def test_relu_stops_inf_and_nan_gradients_where_it_is_dead_as_torch_does():
     import torch
 
