@@ -3,5 +3,5 @@ installed (nothing else imports them then)."""
 
 import importlib.util
 
-KERNELS = ["nn/functional/pool_kernels.py", "nn/functional/activation_kernels.py"]
+KERNELS = ["nn/functional/pool_kernels.py", "nn/functional/activation_kernels.py", "nn/functional/norm_kernels.py"]
 collect_ignore = [] if importlib.util.find_spec("numba") else KERNELS

@@ -1,5 +1,5 @@
-"""cnnlab.compiled: the switch, and the compiled kernels (max pooling, ReLU's gradient) against the
-NumPy path and PyTorch, bit for bit.
+"""cnnlab.compiled: the switch, and the compiled kernels (max pooling, ReLU's gradient, training-mode
+batch norm) against the NumPy path and PyTorch.
 
 The pooling tests (tests/nn/functional/test_pool.py) already run every case both ways against
 PyTorch, and the activation tests ReLU's edge cases; these check that the compiled path is really the one taken where it should be, and that its
@@ -21,7 +21,7 @@ from cnnlab import compiled
 from cnnlab.nn.functional import pool
 
 numba = pytest.importorskip("numba", reason="the compiled kernels need Numba")
-from cnnlab.nn.functional import activation_kernels, pool_kernels  # (imports Numba)
+from cnnlab.nn.functional import activation_kernels, norm_kernels, pool_kernels  # (imports Numba)
 
 
 @pytest.fixture
@@ -202,3 +202,65 @@ def test_the_compiled_relu_gradient_is_the_one_taken(restore_compiled, monkeypat
     F.relu(cnnlab.ones(2, 3, requires_grad=True)).sum().backward()
     F.relu(cnnlab.ones(2, 3, dtype=cnnlab.float16, requires_grad=True)).sum().backward()  # not compiled for
     assert calls == [np.dtype(np.float32)]
+
+
+def _batch_norm(x, upstream, affine, needs_input_grad=True):
+    t = cnnlab.tensor(x, requires_grad=needs_input_grad)
+    C = x.shape[1]
+    w = cnnlab.tensor(np.linspace(0.5, 2, C, dtype=x.dtype), requires_grad=True) if affine else None
+    b = cnnlab.tensor(np.linspace(-1, 1, C, dtype=x.dtype), requires_grad=True) if affine else None
+    mean, var = cnnlab.zeros(C, dtype=x.dtype), cnnlab.ones(C, dtype=x.dtype)
+    out = F.batch_norm(t, mean, var, w, b, training=True)
+    out.backward(cnnlab.tensor(upstream))
+    grads = [p.grad.numpy() for p in (t, w, b) if p is not None and p.requires_grad]
+    return [out.detach().numpy(), mean.numpy(), var.numpy(), *grads]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("shape", [(6, 5, 7, 3), (4, 3, 10), (2, 4, 3, 4, 5)])
+def test_compiled_batch_norm_matches_numpy_and_torch(shape, affine, dtype, restore_compiled, rng):
+    x = (rng.standard_normal(shape) * 3 + 1).astype(dtype)
+    upstream = rng.standard_normal(shape).astype(dtype)
+    cnnlab.set_compiled(True)
+    ours = _batch_norm(x, upstream, affine)
+    cnnlab.set_compiled(False)
+    numpy_path = _batch_norm(x, upstream, affine)
+    t = torch.tensor(x, requires_grad=True)
+    C = shape[1]
+    w = torch.tensor(np.linspace(0.5, 2, C, dtype=dtype), requires_grad=True) if affine else None
+    b = torch.tensor(np.linspace(-1, 1, C, dtype=dtype), requires_grad=True) if affine else None
+    mean, var = torch.zeros(C, dtype=t.dtype), torch.ones(C, dtype=t.dtype)
+    out = TF.batch_norm(t, mean, var, w, b, training=True)
+    out.backward(torch.from_numpy(upstream))
+    theirs = [out.detach().numpy(), mean.numpy(), var.numpy(), *(p.grad.numpy() for p in (t, w, b) if p is not None)]
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for a, n, th in zip(ours, numpy_path, theirs, strict=True):
+        assert a.dtype == dtype
+        np.testing.assert_allclose(a, th, rtol=tol, atol=tol)
+        np.testing.assert_allclose(a, n, rtol=tol, atol=tol)
+
+
+def test_compiled_batch_norm_without_input_gradient_and_with_nan(restore_compiled, rng):
+    x = rng.standard_normal((4, 3, 5, 5)).astype(np.float32)
+    x[1, 2, 3, 3] = np.nan  # its channel's statistics and outputs become NaN, the others stay finite
+    upstream = rng.standard_normal(x.shape).astype(np.float32)
+    cnnlab.set_compiled(True)
+    ours = _batch_norm(x, upstream, affine=True, needs_input_grad=False)
+    cnnlab.set_compiled(False)
+    numpy_path = _batch_norm(x, upstream, affine=True, needs_input_grad=False)
+    assert len(ours) == 5  # output, running mean and var, weight and bias gradients
+    assert np.isnan(ours[0][:, 2]).all() and np.isfinite(ours[0][:, :2]).all()
+    for a, n in zip(ours, numpy_path, strict=True):
+        np.testing.assert_allclose(a, n, rtol=1e-5, atol=1e-5)
+
+
+def test_the_compiled_batch_norm_serves_spatial_inputs_only(restore_compiled, monkeypatch):
+    calls = []
+    forward = norm_kernels.batch_norm_forward
+    monkeypatch.setattr(norm_kernels, "batch_norm_forward", lambda *a: calls.append(a[0].shape) or forward(*a))
+    cnnlab.set_compiled(True)
+    F.batch_norm(cnnlab.ones(4, 3, 2, 2), None, None, training=True)
+    F.batch_norm(cnnlab.ones(4, 3), None, None, training=True)  # 1-D features: NumPy's products are faster
+    F.batch_norm(cnnlab.ones(4, 3, 2, 2, dtype=cnnlab.float16), None, None, training=True)
+    assert calls == [(4, 3, 4)]

@@ -146,13 +146,16 @@ def test_split_op_equals_the_op_on_one_thread(case, threads):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("case", ["relu", "max_pool2d(2)", "max_pool2d(3, 2, 1)"])
+@pytest.mark.parametrize("case", ["relu", "max_pool2d(2)", "max_pool2d(3, 2, 1)", "batch_norm"])
 def test_split_op_with_a_compiled_kernel_equals_one_thread(case, kernels, threads):
     op, shapes = OTHER_CASES[case]
     one = threads(1, lambda: _outputs_and_grads(op, shapes))
     two = threads(2, lambda: _outputs_and_grads(op, shapes))
+    # the compiled kernels give each thread whole rows or channels: the same numbers bit for bit (the
+    # NumPy batch norm adds the threads' partial sums, equal up to rounding)
+    exact = kernels == "compiled" or case != "batch_norm"
     for a, b in zip(two, one):
-        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, b, rtol=0 if exact else 1e-5, atol=0 if exact else 1e-6)
 
 
 def test_split_max_pool_keeps_nan_and_tie_rules(threads, kernels):

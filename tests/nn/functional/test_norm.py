@@ -24,6 +24,7 @@ def _affine(C, which, dtype, rng):
     return w, b
 
 
+@pytest.mark.usefixtures("kernels")  # training-mode batch norm has compiled kernels
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("which", AFFINE)
 @pytest.mark.parametrize("shape", BATCH_SHAPES)
@@ -37,6 +38,7 @@ def test_batch_norm_training_matches_torch(shape, which, dtype, rng):
     )
 
 
+@pytest.mark.usefixtures("kernels")  # training-mode batch norm has compiled kernels
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("training", [True, False])
 @pytest.mark.parametrize("shape", [(4, 3, 5), (3, 2, 4, 5)])
@@ -66,6 +68,7 @@ def test_batch_norm_eval_matches_torch(shape, which, dtype, rng):
     )
 
 
+@pytest.mark.usefixtures("kernels")  # training-mode batch norm has compiled kernels
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", [(6, 3), (4, 2, 5), (2, 3, 4, 5), (1, 2, 2, 3, 3)])
 def test_batch_norm_running_stats_follow_torch(shape, dtype, rng):
@@ -86,6 +89,7 @@ def test_batch_norm_running_stats_follow_torch(shape, dtype, rng):
     )
 
 
+@pytest.mark.usefixtures("kernels")  # training-mode batch norm has compiled kernels
 def test_batch_norm_updates_running_stats_in_place(rng):
     rm, rv = cnnlab.zeros(2), cnnlab.ones(2)
     mean_array, var_array = rm.data, rv.data
@@ -256,6 +260,7 @@ GRADCHECK = [
 ]
 
 
+@pytest.mark.usefixtures("kernels")  # training-mode batch norm has compiled kernels
 @pytest.mark.parametrize("name,fn,shape,C", GRADCHECK, ids=[g[0] for g in GRADCHECK])
 def test_norm_finite_differences(name, fn, shape, C, rng):
     check_gradients(fn, [rng.standard_normal(shape), rng.standard_normal(C), rng.standard_normal(C)])
@@ -268,6 +273,7 @@ def test_lrn_and_normalize_finite_differences(rng):
     check_gradients(lambda x: F.normalize(x, p=3.0, dim=0), [rng.standard_normal((3, 4))])
 
 
+@pytest.mark.usefixtures("kernels")  # training-mode batch norm has compiled kernels
 def test_float32_stays_float32(rng):
     x = cnnlab.tensor(rng.standard_normal((4, 3, 2)).astype(np.float32), requires_grad=True)
     w, b = cnnlab.ones(3, requires_grad=True), cnnlab.zeros(3, requires_grad=True)
