@@ -14,7 +14,9 @@ Peak memory is measured apart, one fresh process per workload and library: the p
 library, resets the kernel's high-water mark of resident memory, builds the workload, runs three
 steps, and reports the growth of that high-water mark (model, inputs, activations, gradients,
 temporaries) in MB. The libraries' own import footprints are left out, so the figure is what the
-workload costs.
+workload costs; cnnlab's includes Numba and its compiled kernels, loaded before the reset
+(``cnnlab.compiled.load``, about 100 MB, as PyTorch's includes its own libraries). Compiled kernels
+are on where Numba is installed; ``CNNLAB_COMPILED=0`` times cnnlab on NumPy alone.
 
     python benchmarks/bench.py                  # every workload, the table
     python benchmarks/bench.py --only lenet5    # workloads whose name contains 'lenet5'
@@ -323,6 +325,8 @@ def measure_memory_here(workload: Workload, lib: str) -> float:
     top = _lib(lib)[0]
     if lib == "torch":
         top.set_num_threads(_threads)
+    else:  # Numba and the compiled kernels, if on: part of the library's footprint, as PyTorch's own libraries
+        top.compiled.load()
     gc.collect()
     try:
         Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current resident size
@@ -417,7 +421,8 @@ def main() -> None:
               f"{platform.machine()}, {os.cpu_count()} cores, float32, {args.rounds} rounds of one block each "
               f"(at least {args.repeat} steps, after {WARM_SECONDS:g} s of warm-up), medians; ratio: the median of the rounds' ratios; "
               + ("freed memory reused (cnnlab.set_memory_reuse), by both libraries in this process"
-                 if cnnlab.get_memory_reuse() else "the C library's default allocator"))
+                 if cnnlab.get_memory_reuse() else "the C library's default allocator")
+              + ("; compiled kernels (Numba)" if cnnlab.compiled.load() else "; NumPy alone (no compiled kernels)"))
     out = sys.stderr if args.json else sys.stdout
     print(header, file=out)
     print("| workload | cnnlab ms | PyTorch ms | ratio | target" + (" | cnnlab MB | PyTorch MB" if not args.no_memory else "")

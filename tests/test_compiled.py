@@ -264,3 +264,14 @@ def test_the_compiled_batch_norm_serves_spatial_inputs_only(restore_compiled, mo
     F.batch_norm(cnnlab.ones(4, 3), None, None, training=True)  # 1-D features: NumPy's products are faster
     F.batch_norm(cnnlab.ones(4, 3, 2, 2, dtype=cnnlab.float16), None, None, training=True)
     assert calls == [(4, 3, 4)]
+
+
+@pytest.mark.parametrize("setting,expected", [("1", "True True"), ("0", "False False")])
+def test_load_brings_every_kernel_in_before_the_first_op(setting, expected):
+    env = {**os.environ, "CNNLAB_COMPILED": setting}
+    code = ("import sys, cnnlab\n"
+            "on = cnnlab.compiled.load()\n"
+            "names = ('pool_kernels', 'activation_kernels', 'norm_kernels')\n"
+            "print(on, all(f'cnnlab.nn.functional.{n}' in sys.modules for n in names), 'numba' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == expected.split() + [expected.split()[0]]

@@ -3,8 +3,8 @@ Numba is not installed).
 
 In NumPy the gradient takes four passes: the mask ``out != 0``, the product with it, and a check
 for infinities (Inf·0 would make NaN where PyTorch gives 0). Here it is one pass that selects
-instead of multiplying, so the infinities need no check. LeNet-5's two ReLUs at batch 64:
-0.39 -> 0.1 ms per step.
+instead of multiplying, so the infinities need no check. LeNet-5's ReLU gradients at batch 64:
+0.39 -> 0.21 ms per step; ReLU forward and backward on 128×32×28×28: 4.9 -> 3.0 ms.
 """
 
 from __future__ import annotations

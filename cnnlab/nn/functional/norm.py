@@ -199,7 +199,6 @@ def _normalize(
 
 def _affine_eval(x: Tensor, mean: Tensor, var: Tensor, weight, bias, eps: float) -> Tensor:
     """x · scale + shift per channel (axis 1) with fixed statistics, as PyTorch's eval-mode batch norm."""
-    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
     dt = x.dtype
     inv_std = Tensor._make(1 / np.sqrt(var.data.astype(dt, copy=False) + dt.type(eps)), None)
     scale = inv_std if weight is None else weight * inv_std  # (C,)
