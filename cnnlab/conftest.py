@@ -3,5 +3,5 @@ installed (nothing else imports them then)."""
 
 import importlib.util
 
-KERNELS = ["nn/functional/pool_kernels.py", "nn/functional/activation_kernels.py", "nn/functional/norm_kernels.py"]
+KERNELS = [f"nn/functional/{name}_kernels.py" for name in ("pool", "activation", "norm", "winograd")]
 collect_ignore = [] if importlib.util.find_spec("numba") else KERNELS

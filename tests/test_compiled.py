@@ -271,7 +271,7 @@ def test_load_brings_every_kernel_in_before_the_first_op(setting, expected):
     env = {**os.environ, "CNNLAB_COMPILED": setting}
     code = ("import sys, cnnlab\n"
             "on = cnnlab.compiled.load()\n"
-            "names = ('pool_kernels', 'activation_kernels', 'norm_kernels')\n"
+            "names = ('pool_kernels', 'activation_kernels', 'norm_kernels', 'winograd_kernels')\n"
             "print(on, all(f'cnnlab.nn.functional.{n}' in sys.modules for n in names), 'numba' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert done.stdout.split() == expected.split() + [expected.split()[0]]

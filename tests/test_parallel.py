@@ -136,7 +136,7 @@ OTHER_CASES = {
 
 
 @pytest.mark.parametrize("case", list(CONV_CASES) + list(OTHER_CASES))
-def test_split_op_equals_the_op_on_one_thread(case, threads):
+def test_split_op_equals_the_op_on_one_thread(case, threads, kernels):
     op, shapes = {**CONV_CASES, **OTHER_CASES}[case]
     one = threads(1, lambda: _outputs_and_grads(op, shapes))
     two = threads(2, lambda: _outputs_and_grads(op, shapes))

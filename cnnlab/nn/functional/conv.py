@@ -274,6 +274,8 @@ def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups:
     (b, OC, L). With stride 1 the columns are the runs of :func:`flat_windows`, over the wide grid,
     whose extra positions are sliced off the product.
     """
+    if winograd.serves(x, w, stride, pads, dilation, groups):
+        return winograd.convolve(x, w, pads, bias)
     N, C = x.shape[:2]
     OC, kernel = w.shape[0], w.shape[2:]
     nd = len(kernel)
@@ -514,6 +516,8 @@ def convolve_transpose(y: np.ndarray, w: np.ndarray, stride, pads: Pads, dilatio
     ``y`` (N, C_in, *I) with ``w`` (C_in, OC/g, *K) gives (N, OC, *spatial). As the adjoint of
     :func:`convolve` with the same geometry, it is also that convolution's input gradient.
     """
+    if winograd.serves_transpose(y, w, stride, pads, dilation, groups, spatial):
+        return winograd.convolve_transpose(y, w, pads, spatial)
     N, C_in = y.shape[:2]
     kernel, y_spatial = w.shape[2:], y.shape[2:]
     OCg = w.shape[1]
@@ -632,6 +636,8 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
     """
     N, C = x.shape[:2]
     D = dy.shape[1]
+    if winograd.serves_weight(x, dy, kernel, stride, pads, dilation, groups):
+        return winograd.correlate_weight(x, dy, pads)
     if groups == C > 1:
         # depthwise: per kernel offset, each channel's inputs dotted with its own output gradients
         g = dy.reshape((N, C, D // C) + dy.shape[2:])
@@ -1108,3 +1114,7 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
 
 def _output_blocks(n, k, s, b, a, d) -> int:
     return max(output_size(n, k, s, b, a, d), 0)
+
+
+# the Winograd path for 3×3 stride-1 layers: imported last, as it builds on the helpers above
+from . import winograd

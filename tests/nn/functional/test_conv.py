@@ -11,6 +11,8 @@ from harness import check_against_torch, check_gradients, noncontiguous
 import cnnlab
 import cnnlab.nn.functional as F
 
+pytestmark = pytest.mark.usefixtures("kernels")  # on NumPy alone and with the compiled kernels
+
 DTYPES = [np.float32, np.float64]
 
 # (dims, input shape, weight shape, keyword arguments): odd and even kernels, stride, padding

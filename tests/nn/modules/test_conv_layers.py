@@ -11,6 +11,8 @@ from layer_harness import check_layer
 import cnnlab
 from cnnlab import nn
 
+pytestmark = pytest.mark.usefixtures("kernels")  # on NumPy alone and with the compiled kernels
+
 CONV = [
     ("Conv1d", (2, 4, 9), dict(in_channels=4, out_channels=6, kernel_size=3, stride=2, padding=1)),
     ("Conv1d", (4, 9), dict(in_channels=4, out_channels=2, kernel_size=3, padding="same", dilation=2)),

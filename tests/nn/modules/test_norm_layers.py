@@ -10,6 +10,8 @@ from layer_harness import check_layer, copy_weights
 import cnnlab
 from cnnlab import nn
 
+pytestmark = pytest.mark.usefixtures("kernels")  # on NumPy alone and with the compiled kernels
+
 BATCH = [
     ("BatchNorm1d", (6, 3), dict(num_features=3)),
     ("BatchNorm1d", (4, 3, 5), dict(num_features=3, momentum=0.3, eps=1e-3)),

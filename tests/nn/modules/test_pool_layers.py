@@ -8,6 +8,8 @@ from layer_harness import check_layer
 import cnnlab
 from cnnlab import nn
 
+pytestmark = pytest.mark.usefixtures("kernels")  # on NumPy alone and with the compiled kernels
+
 POOLS = [
     ("MaxPool1d", (2, 3, 9), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
     ("MaxPool2d", (2, 3, 8, 7), dict(kernel_size=(3, 2), stride=(2, 1), padding=1, dilation=(1, 2))),
