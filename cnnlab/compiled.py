@@ -2,7 +2,7 @@
 (``pip install 'cnnlab[fast]'``).
 
 NumPy makes one pass over memory per operation, and some ops are many passes where a loop would be
-one. Four ops have compiled kernels, each in a module beside its NumPy path:
+one. Five ops have compiled kernels, each in a module beside its NumPy path:
 
 - 2-D max pooling (:mod:`cnnlab.nn.functional.pool_kernels`): NumPy reads each kernel offset's view
   three times (the running maximum, and the comparisons that track its winner); compiled, each window
@@ -10,6 +10,9 @@ one. Four ops have compiled kernels, each in a module beside its NumPy path:
 - ReLU's gradient (:mod:`cnnlab.nn.functional.activation_kernels`): one pass instead of four.
 - Training-mode batch norm (:mod:`cnnlab.nn.functional.norm_kernels`): a channel at a time, its
   second pass from the cache; 1.8-2× faster on the activations of a convolution.
+- 2-D depthwise convolution (:mod:`cnnlab.nn.functional.depthwise_kernels`): each output row summed
+  over the kernel in one loop, where NumPy makes two passes per kernel offset; MobileNet's block
+  (depthwise 3×3 on 64×32×56×56, then 1×1) forward and backward 74 -> 60 ms.
 - 3×3 convolutions with stride 1 (:mod:`cnnlab.nn.functional.winograd_kernels`): the tile transforms
   of Winograd's F(2×2, 3×3), which takes 2.25 times fewer multiplications than the direct sum
   (:mod:`cnnlab.nn.functional.winograd`); forward and both gradients of a 32-channel layer on
@@ -105,8 +108,9 @@ def load() -> bool:
     from .nn import functional as F
     from .tensor import ones
 
-    x = ones(2, 16, 6, 6, requires_grad=True)  # a Winograd convolution, a batch norm, a ReLU and each pool, and back
+    x = ones(2, 16, 6, 6, requires_grad=True)  # each kernel, forward and back
     w = ones(16, 16, 3, 3, requires_grad=True)
     y = F.relu(F.batch_norm(F.conv2d(x, w, padding=1), None, None, training=True))
+    y = F.conv2d(y, w[:, :1], padding=1, groups=16)
     sum(F.max_pool2d(y, k, s).sum() for k, s in ((2, 2), (3, 2), (3, 1))).backward()
     return get_compiled()

@@ -271,7 +271,52 @@ def test_load_brings_every_kernel_in_before_the_first_op(setting, expected):
     env = {**os.environ, "CNNLAB_COMPILED": setting}
     code = ("import sys, cnnlab\n"
             "on = cnnlab.compiled.load()\n"
-            "names = ('pool_kernels', 'activation_kernels', 'norm_kernels', 'winograd_kernels')\n"
+            "names = ('pool_kernels', 'activation_kernels', 'norm_kernels', 'winograd_kernels', 'depthwise_kernels')\n"
             "print(on, all(f'cnnlab.nn.functional.{n}' in sys.modules for n in names), 'numba' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert done.stdout.split() == expected.split() + [expected.split()[0]]
+
+
+def test_the_compiled_depthwise_convolution_serves_2d_depthwise_layers_only(restore_compiled, monkeypatch):
+    from cnnlab.nn.functional import depthwise_kernels
+
+    calls = []
+    for name in ("depthwise_forward", "depthwise_weight"):
+        kernel = getattr(depthwise_kernels, name)
+        monkeypatch.setattr(depthwise_kernels, name, lambda *a, _k=kernel, _n=name: calls.append(_n) or _k(*a))
+    cnnlab.set_compiled(True)
+    x, w = cnnlab.ones(2, 4, 6, 6, requires_grad=True), cnnlab.ones(4, 1, 3, 3, requires_grad=True)
+    F.conv2d(x, w, padding=1, groups=4).sum().backward()  # forward, input gradient (flipped), weight gradient
+    assert calls == ["depthwise_forward", "depthwise_forward", "depthwise_weight"]
+    calls.clear()
+    F.conv1d(cnnlab.ones(2, 4, 6), cnnlab.ones(4, 1, 3), groups=4)
+    F.conv2d(cnnlab.ones(2, 4, 6, 6), cnnlab.ones(4, 2, 3, 3), groups=2)  # grouped, not depthwise
+    assert calls == []
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kw", [
+    dict(padding=1),
+    dict(stride=2, padding=(2, 0), dilation=(1, 2)),
+    dict(padding="same"),
+])
+def test_compiled_depthwise_matches_numpy_and_torch(kw, dtype, restore_compiled, rng):
+    x = rng.standard_normal((3, 4, 9, 10)).astype(dtype)
+    w = rng.standard_normal((8, 1, 3, 4)).astype(dtype)  # multiplier 2, a kernel wider than tall
+    b = rng.standard_normal(8).astype(dtype)
+    upstream = None
+    results = []
+    for on in (True, False):
+        cnnlab.set_compiled(on)
+        ts = [cnnlab.tensor(a, requires_grad=True) for a in (x, w, b)]
+        y = F.conv2d(*ts, groups=4, **kw)
+        upstream = rng.standard_normal(y.shape).astype(dtype) if upstream is None else upstream
+        y.backward(cnnlab.tensor(upstream))
+        results.append([y.detach().numpy()] + [t.grad.numpy() for t in ts])
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    y = TF.conv2d(*theirs, groups=4, **kw)
+    y.backward(torch.from_numpy(upstream))
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for ours, numpy_path, t in zip(results[0], results[1], [y.detach()] + [p.grad for p in theirs], strict=True):
+        np.testing.assert_allclose(ours, t.numpy(), rtol=tol, atol=tol)
+        np.testing.assert_allclose(ours, numpy_path, rtol=tol, atol=tol)

@@ -34,7 +34,7 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ... import parallel
+from ... import compiled, parallel
 from ...autograd import Function
 from ...tensor import Tensor
 from ._args import check_spatial_input, check_tensor, non_negative, ntuple, output_size, positive
@@ -477,6 +477,15 @@ def _convolve_depthwise(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilati
     OC, kernel = w.shape[0], w.shape[2:]
     nd, m = len(kernel), OC // C
     dtype = np.result_type(x, w)
+    kernels = compiled.kernels("depthwise_kernels", x.dtype) if nd == 2 and x.dtype == w.dtype else None
+    if kernels is not None:  # compiled: each output row summed over the kernel in one loop
+        x, taps = np.ascontiguousarray(x), np.ascontiguousarray(w.reshape((C, m) + tuple(kernel)))
+        out = np.empty((N, C, m) + tuple(out_sizes), dtype=dtype)
+        shift = np.empty(0, dtype=dtype) if bias is None else bias.astype(dtype, copy=False)
+        parallel.starmap(lambda n0, n1: kernels.depthwise_forward(x[n0:n1], taps, shift, pads[0][0], pads[1][0],
+                                                                  tuple(stride), tuple(dilation), out[n0:n1]),
+                         parallel.shares(N, x.nbytes + out.nbytes))
+        return out.reshape((N, OC) + tuple(out_sizes))
     out = np.empty((N, C, m) + tuple(out_sizes), dtype=dtype)
     flat = all(s == 1 for s in stride)
     if flat:
@@ -639,6 +648,14 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
     if winograd.serves_weight(x, dy, kernel, stride, pads, dilation, groups):
         return winograd.correlate_weight(x, dy, pads)
     if groups == C > 1:
+        kernels = compiled.kernels("depthwise_kernels", x.dtype) if len(kernel) == 2 and x.dtype == dy.dtype else None
+        if kernels is not None:  # compiled: per channel, float64 sums over the batch
+            x, g = np.ascontiguousarray(x), np.ascontiguousarray(dy).reshape((N, C, D // C) + dy.shape[2:])
+            dw = np.empty((C, D // C) + tuple(kernel), dtype=x.dtype)
+            parallel.starmap(lambda c0, c1: kernels.depthwise_weight(x, g, pads[0][0], pads[1][0], tuple(stride),
+                                                                     tuple(dilation), c0, c1, dw),
+                             parallel.shares(C, x.nbytes + dy.nbytes))
+            return dw.reshape((D, 1) + tuple(kernel))
         # depthwise: per kernel offset, each channel's inputs dotted with its own output gradients
         g = dy.reshape((N, C, D // C) + dy.shape[2:])
         if all(s == 1 for s in stride):  # over contiguous runs, the gradient spread on the wide grid
