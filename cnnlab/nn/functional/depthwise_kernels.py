@@ -15,6 +15,14 @@ import numpy as np
 from numba import njit
 
 
+@njit(inline="always")
+def _inside(b, dilation, left, stride, W, Wo):  # pragma: no cover - compiled
+    """For kernel column b: the shift from output column o to its input column (o·stride + shift),
+    and the outputs lo:hi whose input column lies inside the row (the others meet padding)."""
+    shift = b * dilation - left
+    return shift, max(0, (-shift + stride - 1) // stride), min(Wo, (W - 1 - shift) // stride + 1)
+
+
 @njit(cache=True, nogil=True)
 def depthwise_forward(x, w, bias, top, left, stride, dilation, out):  # pragma: no cover - compiled
     """out[n, c, j] (N, C, m, Ho, Wo) = the correlation of x[n, c] (N, C, H, W), padded by ``top``
@@ -36,9 +44,7 @@ def depthwise_forward(x, w, bias, top, left, stride, dilation, out):  # pragma: 
                         if r < 0 or r >= H:
                             continue
                         for b in range(kw):
-                            shift = b * dw - left
-                            lo = max(0, (-shift + sw - 1) // sw)  # the outputs whose input lies inside
-                            hi = min(Wo, (W - 1 - shift) // sw + 1)
+                            shift, lo, hi = _inside(b, dw, left, sw, W, Wo)
                             tap = w[c, j, a, b]
                             if sw == 1:  # (contiguous: the loop the compiler vectorises)
                                 for o in range(lo, hi):
@@ -73,9 +79,7 @@ def depthwise_weight(x, dy, top, left, stride, dilation, c0, c1, dw_out):  # pra
                         if r < 0 or r >= H:
                             continue
                         for b in range(kw):
-                            shift = b * dw - left
-                            lo = max(0, (-shift + sw - 1) // sw)
-                            hi = min(Wo, (W - 1 - shift) // sw + 1)
+                            shift, lo, hi = _inside(b, dw, left, sw, W, Wo)
                             if sw == 1:
                                 for o in range(lo, hi):
                                     sums[a, b, np.uintp(o)] += dy[n, c, j, h, np.uintp(o)] * x[n, c, r, np.uintp(o + shift)]
