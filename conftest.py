@@ -3,5 +3,5 @@ installed (nothing else imports them then)."""
 
 import importlib.util
 
-KERNELS = [f"nn/functional/{name}_kernels.py" for name in ("pool", "activation", "norm", "winograd", "depthwise")]
+KERNELS = [f"cnnlab/nn/functional/{name}_kernels.py" for name in ("pool", "activation", "norm", "winograd", "depthwise")]
 collect_ignore = [] if importlib.util.find_spec("numba") else KERNELS
