@@ -42,28 +42,28 @@ _PAD = 16  # elements after each of the 16 planes, so that they are not a multip
 def serves(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups: int) -> bool:
     """Whether the Winograd path takes the convolution of ``x`` by ``w``."""
     return (w.shape[2:] == (3, 3) and len(pads) == 2  # (the common refusals first: this runs at every call)
-            and _fits(x.shape[1], w.shape[0], w.shape[2:], stride, pads, dilation, groups,
-                      _forward_sizes(x.shape[2:], pads), x.dtype, w.dtype))
+            and _fits(x.shape[1], w.shape[0], stride, pads, dilation, groups, _forward_sizes(x.shape[2:], pads),
+                      x.dtype, w.dtype))
 
 
 def serves_transpose(y: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups: int, spatial) -> bool:
     """Whether it takes the transposed convolution of ``y`` by ``w`` (a convolution's input gradient)
     to ``spatial``: with stride 1 there is no output padding, and ``spatial`` is the input's own size."""
     return (w.shape[2:] == (3, 3) and len(pads) == 2
-            and _fits(w.shape[1], y.shape[1], w.shape[2:], stride, pads, dilation, groups, y.shape[2:], y.dtype, w.dtype)
+            and _fits(w.shape[1], y.shape[1], stride, pads, dilation, groups, y.shape[2:], y.dtype, w.dtype)
             and tuple(y.shape[2:]) == _forward_sizes(spatial, pads))
 
 
 def serves_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, dilation, groups: int) -> bool:
     """Whether it takes the weight gradient of the convolution of ``x`` whose output gradient is ``dy``."""
     return (tuple(kernel) == (3, 3) and len(pads) == 2
-            and _fits(x.shape[1], dy.shape[1], tuple(kernel), stride, pads, dilation, groups, dy.shape[2:], x.dtype, dy.dtype)
+            and _fits(x.shape[1], dy.shape[1], stride, pads, dilation, groups, dy.shape[2:], x.dtype, dy.dtype)
             and tuple(dy.shape[2:]) == _forward_sizes(x.shape[2:], pads))
 
 
-def _fits(channels: int, out_channels: int, kernel, stride, pads: Pads, dilation, groups: int, out_sizes,
-          *dtypes) -> bool:
-    return (tuple(kernel) == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1) and groups == 1
+def _fits(channels: int, out_channels: int, stride, pads: Pads, dilation, groups: int, out_sizes, *dtypes) -> bool:
+    """The rest of what the three ``serves`` ask of a 3×3 convolution (its kernel checked first)."""
+    return (tuple(stride) == (1, 1) and tuple(dilation) == (1, 1) and groups == 1
             and channels >= _MIN_CHANNELS and out_channels >= _MIN_CHANNELS
             and out_sizes[0] * out_sizes[1] >= _AREA_PER_CHANNEL * max(channels, out_channels)
             and all(0 <= p <= 2 for side in pads for p in side)
@@ -102,8 +102,7 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, pads: Pads) -> np.ndarray:
     count = tiles[0] * tiles[1]
 
     def block(n0: int, n1: int) -> np.ndarray:
-        V = _planes("winograd input", C, (n1 - n0) * count, x.dtype)
-        kernels.input_transform(_padded(x[n0:n1], pads, tiles), *tiles, V)
+        V = _input_planes(kernels, x[n0:n1], pads, tiles)
         D = _planes("winograd products", OC, (n1 - n0) * count, x.dtype)
         kernels.gradient_transform(dy[n0:n1], *tiles, D)
         return np.matmul(D, V.swapaxes(1, 2))  # (16, OC, C)
@@ -119,15 +118,14 @@ def _convolve(x: np.ndarray, U: np.ndarray, pads: Pads, bias: np.ndarray | None)
     x = np.ascontiguousarray(x)
     N, C = x.shape[:2]
     OC = U.shape[1]
-    out_sizes = tuple(n + before + after - 2 for n, (before, after) in zip(x.shape[2:], pads))
+    out_sizes = _forward_sizes(x.shape[2:], pads)
     tiles = _tiles(out_sizes)
     count = tiles[0] * tiles[1]
     out = np.empty((N, OC) + out_sizes, dtype=x.dtype)
     shift = np.empty(0, dtype=x.dtype) if bias is None else bias.astype(x.dtype, copy=False)
 
     def block(n0: int, n1: int) -> None:
-        V = _planes("winograd input", C, (n1 - n0) * count, x.dtype)
-        kernels.input_transform(_padded(x[n0:n1], pads, tiles), *tiles, V)
+        V = _input_planes(kernels, x[n0:n1], pads, tiles)
         M = _planes("winograd products", OC, (n1 - n0) * count, x.dtype)
         np.matmul(U, V, out=M)
         kernels.output_transform(M, *tiles, shift, out[n0:n1])
@@ -139,6 +137,13 @@ def _convolve(x: np.ndarray, U: np.ndarray, pads: Pads, bias: np.ndarray | None)
 def _tiles(out_sizes) -> tuple[int, int]:
     """2×2 output tiles per column and per row (the last one cut short where a size is odd)."""
     return (out_sizes[0] + 1) // 2, (out_sizes[1] + 1) // 2
+
+
+def _input_planes(kernels, x: np.ndarray, pads: Pads, tiles: tuple[int, int]) -> np.ndarray:
+    """V = Bᵀ·d·B for every tile of a block of samples (16, C, b·tiles), in this thread's scratch."""
+    V = _planes("winograd input", x.shape[1], len(x) * tiles[0] * tiles[1], x.dtype)
+    kernels.input_transform(_padded(x, pads, tiles), *tiles, V)
+    return V
 
 
 def _padded(x: np.ndarray, pads: Pads, tiles: tuple[int, int]) -> np.ndarray:
