@@ -5,7 +5,9 @@ Each channel meets only its own few filters, so there is no matrix product to ha
 NumPy path makes two passes over the output per kernel offset (a product, then its sum), nine for a
 3×3 kernel. Here each output row is summed in one loop over the kernel, the row in registers and
 the cache; the padding is never copied (rows and columns outside the input are skipped, as they add
-nothing). The weight gradient sums, per channel and kernel offset, the products of the output
+nothing). Indices that could be negative as far as the compiler knows are cast to ``np.uintp``:
+Numba then drops its check for negative indices, which otherwise keeps the inner loops from being
+vectorised (the forward took 45 ms instead of 12 on 64×32×56×56 on one thread). The weight gradient sums, per channel and kernel offset, the products of the output
 gradients with the input they met, over float64 accumulators (in whatever order vectorises).
 """
 
@@ -16,11 +18,16 @@ from numba import njit
 
 
 @njit(inline="always")
-def _inside(b, dilation, left, stride, W, Wo):  # pragma: no cover - compiled
-    """For kernel column b: the shift from output column o to its input column (o·stride + shift),
-    and the outputs lo:hi whose input column lies inside the row (the others meet padding)."""
-    shift = b * dilation - left
-    return shift, max(0, (-shift + stride - 1) // stride), min(Wo, (W - 1 - shift) // stride + 1)
+def _columns(kw, dilation, left, stride, W, Wo):  # pragma: no cover - compiled
+    """For each kernel column b: the shift from output column o to its input column (o·stride +
+    shift), and the outputs lo:hi whose input column lies inside the row (the others meet padding).
+    Worked out once per call, not per output row."""
+    shift, lo, hi = np.empty(kw, np.intp), np.empty(kw, np.intp), np.empty(kw, np.intp)
+    for b in range(kw):
+        shift[b] = b * dilation - left
+        lo[b] = max(0, (-shift[b] + stride - 1) // stride)
+        hi[b] = min(Wo, (W - 1 - shift[b]) // stride + 1)
+    return shift, lo, hi
 
 
 @njit(cache=True, nogil=True)
@@ -33,6 +40,7 @@ def depthwise_forward(x, w, bias, top, left, stride, dilation, out):  # pragma: 
     kh, kw = w.shape[2], w.shape[3]
     sh, sw = stride
     dh, dw = dilation
+    shifts, los, his = _columns(kw, dw, left, sw, W, Wo)
     for n in range(N):
         for c in range(C):
             for j in range(m):
@@ -44,7 +52,7 @@ def depthwise_forward(x, w, bias, top, left, stride, dilation, out):  # pragma: 
                         if r < 0 or r >= H:
                             continue
                         for b in range(kw):
-                            shift, lo, hi = _inside(b, dw, left, sw, W, Wo)
+                            shift, lo, hi = shifts[b], los[b], his[b]
                             tap = w[c, j, a, b]
                             if sw == 1:  # (contiguous: the loop the compiler vectorises)
                                 for o in range(lo, hi):
@@ -68,6 +76,7 @@ def depthwise_weight(x, dy, top, left, stride, dilation, c0, c1, dw_out):  # pra
     kh, kw = dw_out.shape[2], dw_out.shape[3]
     sh, sw = stride
     dh, dw = dilation
+    shifts, los, his = _columns(kw, dw, left, sw, W, Wo)
     sums = np.empty((kh, kw, Wo), dtype=np.float64)
     for c in range(c0, c1):
         for j in range(m):
@@ -79,7 +88,7 @@ def depthwise_weight(x, dy, top, left, stride, dilation, c0, c1, dw_out):  # pra
                         if r < 0 or r >= H:
                             continue
                         for b in range(kw):
-                            shift, lo, hi = _inside(b, dw, left, sw, W, Wo)
+                            shift, lo, hi = shifts[b], los[b], his[b]
                             if sw == 1:
                                 for o in range(lo, hi):
                                     sums[a, b, np.uintp(o)] += dy[n, c, j, h, np.uintp(o)] * x[n, c, r, np.uintp(o + shift)]
