@@ -1,5 +1,5 @@
-"""cnnlab.compiled: the switch, and the compiled kernels (max pooling, ReLU's gradient, training-mode
-batch norm) against the NumPy path and PyTorch.
+"""cnnlab.compiled: the switch, and the compiled kernels (max pooling, ReLU and its gradient,
+training-mode batch norm) against the NumPy path and PyTorch.
 
 The pooling tests (tests/nn/functional/test_pool.py) already run every case both ways against
 PyTorch, and the activation tests ReLU's edge cases; these check that the compiled path is really the one taken where it should be, and that its
@@ -192,6 +192,45 @@ def test_compiled_relu_gradient_equals_numpy_and_torch_bit_for_bit(dtype, restor
     torch.relu(theirs).backward(torch.from_numpy(np.ascontiguousarray(upstream)))
     np.testing.assert_array_equal(grads[0], theirs.grad.numpy())
     np.testing.assert_array_equal(grads[0], grads[1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_relu_is_np_maximum_bit_for_bit_on_both_paths(dtype, layout, restore_compiled, rng):
+    x = rng.standard_normal((3, 5, 130, 107)).astype(dtype)  # 208,650 values: four runs of shared zeros, one short
+    x.flat[:6] = [0.0, -0.0, np.nan, np.inf, -np.inf, 1.0]
+    if layout == "transposed":
+        x = x.transpose(0, 1, 3, 2)
+    expected = np.maximum(x, dtype(0))
+    for on in (True, False):
+        cnnlab.set_compiled(on)
+        out = F.relu(cnnlab.tensor(x)).numpy()
+        np.testing.assert_array_equal(_bits(out), _bits(expected))  # NaN's bits and 0's sign too
+    np.testing.assert_array_equal(out, torch.relu(torch.from_numpy(x)).numpy())  # (-0 -> 0 here, -0 in PyTorch)
+
+
+def _bits(a):
+    return np.ascontiguousarray(a).view(np.uint8)
+
+
+def test_relu_of_integers_and_float16_stays_on_numpy(restore_compiled, monkeypatch):
+    monkeypatch.setattr(activation_kernels, "relu", lambda *a: pytest.fail("compiled ReLU for a dtype it lacks"))
+    cnnlab.set_compiled(True)
+    assert F.relu(cnnlab.tensor([[-3, 0, 4]])).tolist() == [[0, 0, 4]]
+    assert F.relu(cnnlab.tensor([-1.5, 2.5], dtype=cnnlab.float16)).tolist() == [0.0, 2.5]
+
+
+def test_the_compiled_relu_is_the_one_taken(restore_compiled, monkeypatch):
+    calls = []
+    forward = activation_kernels.relu
+    monkeypatch.setattr(activation_kernels, "relu", lambda x, out: calls.append(x.dtype) or forward(x, out))
+    cnnlab.set_compiled(True)
+    F.relu(cnnlab.ones(2, 3))
+    F.relu(cnnlab.ones(3, 2).T)  # non-contiguous: NumPy
+    F.relu(cnnlab.ones(2, 3, dtype=cnnlab.float64))
+    cnnlab.set_compiled(False)
+    F.relu(cnnlab.ones(2, 3))
+    assert calls == [np.dtype(np.float32), np.dtype(np.float64)]
 
 
 def test_the_compiled_relu_gradient_is_the_one_taken(restore_compiled, monkeypatch):

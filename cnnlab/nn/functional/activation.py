@@ -14,6 +14,7 @@ error function", Math. Comp. 23 (1969), for :func:`_erf`.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from typing import Any
@@ -197,12 +198,38 @@ def _check_number(op: str, name: str, value: Any) -> float:
 # piecewise linear
 
 
+_ZERO_RUN = 1 << 16  # elements compared with one shared run of zeros at a time
+
+
+@functools.cache
+def _zeros(dtype: np.dtype) -> np.ndarray:
+    zeros = np.zeros(_ZERO_RUN, dtype=dtype)
+    zeros.flags.writeable = False
+    return zeros
+
+
+def _at_least_zero(out: np.ndarray, x: np.ndarray) -> None:
+    """``out = np.maximum(x, 0)`` (NaN propagates), against runs of a shared array of zeros: NumPy's
+    fast loop wants two arrays, and with the scalar 0 takes 2.5 times as long (LeNet-5's first
+    activations at batch 64: 113 µs against 44)."""
+    if not x.flags.c_contiguous:
+        np.maximum(x, x.dtype.type(0), out=out)
+        return
+    zeros, flat, into = _zeros(x.dtype), x.reshape(-1), out.reshape(-1)
+    for i in range(0, flat.size, _ZERO_RUN):
+        j = min(flat.size, i + _ZERO_RUN)
+        np.maximum(flat[i:j], zeros[: j - i], out=into[i:j])
+
+
 class _Relu(Function):
     # saves its output, not a mask: the output is usually kept anyway as the next layer's input
     def forward(self, x):
         self.out = out = np.empty(x.shape, dtype=x.dtype)
-        zero = x.dtype.type(0)
-        split_rows(lambda o, xs: np.maximum(xs, zero, out=o), out, x)  # np.maximum propagates NaN
+        kernels = compiled.kernels("activation_kernels", x.dtype) if x.flags.c_contiguous else None
+        if kernels is not None:  # the same numbers in one pass
+            split_rows(lambda o, xs: kernels.relu(xs.ravel(), o.ravel()), out, x)
+        else:
+            split_rows(_at_least_zero, out, x)
         return out
 
     def backward(self, grad):

