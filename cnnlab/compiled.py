@@ -113,4 +113,5 @@ def load() -> bool:
     y = F.relu(F.batch_norm(F.conv2d(x, w, padding=1), None, None, training=True))
     y = F.conv2d(y, w[:, :1], padding=1, groups=16)
     sum(F.max_pool2d(y, k, s).sum() for k, s in ((2, 2), (3, 2), (3, 1))).backward()
+    F.conv2d(ones(1, 2, 8, 8, requires_grad=True), ones(4, 2, 5, 5)).sum().backward()  # col2im's adds
     return get_compiled()

@@ -310,7 +310,8 @@ def test_load_brings_every_kernel_in_before_the_first_op(setting, expected):
     env = {**os.environ, "CNNLAB_COMPILED": setting}
     code = ("import sys, cnnlab\n"
             "on = cnnlab.compiled.load()\n"
-            "names = ('pool_kernels', 'activation_kernels', 'norm_kernels', 'winograd_kernels', 'depthwise_kernels')\n"
+            "names = ('pool_kernels', 'activation_kernels', 'norm_kernels', 'winograd_kernels',"
+            " 'depthwise_kernels', 'col2im_kernels')\n"
             "print(on, all(f'cnnlab.nn.functional.{n}' in sys.modules for n in names), 'numba' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert done.stdout.split() == expected.split() + [expected.split()[0]]
@@ -359,3 +360,56 @@ def test_compiled_depthwise_matches_numpy_and_torch(kw, dtype, restore_compiled,
     for ours, numpy_path, t in zip(results[0], results[1], [y.detach()] + [p.grad for p in theirs], strict=True):
         np.testing.assert_allclose(ours, t.numpy(), rtol=tol, atol=tol)
         np.testing.assert_allclose(ours, numpy_path, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("nd, x_shape, w_shape, kw", [
+    (2, (5, 6, 14, 14), (16, 6, 5, 5), {}),  # LeNet-5's second layer
+    (2, (3, 4, 9, 11), (12, 2, 3, 4), dict(padding=(2, 1), dilation=(1, 2), groups=2)),
+    (1, (2, 3, 30), (8, 3, 7), dict(padding=3)),
+    (3, (2, 2, 6, 7, 5), (8, 2, 3, 3, 2), dict(padding=1)),
+])
+def test_compiled_col2im_is_numpy_bit_for_bit_and_matches_torch(nd, x_shape, w_shape, kw, dtype, restore_compiled,
+                                                                monkeypatch, rng):
+    from cnnlab.nn.functional import col2im_kernels
+
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w = rng.standard_normal(w_shape).astype(dtype)
+    conv = getattr(F, f"conv{nd}d")
+    upstream = rng.standard_normal(conv(cnnlab.tensor(x), cnnlab.tensor(w), **kw).shape).astype(dtype)
+    upstream.flat[:3] = [np.nan, np.inf, -np.inf]
+    calls = []
+    add_runs = col2im_kernels.add_runs
+    monkeypatch.setattr(col2im_kernels, "add_runs", lambda *a: calls.append(a[0].shape) or add_runs(*a))
+    grads = []
+    for on in (True, False):
+        cnnlab.set_compiled(on)
+        t = cnnlab.tensor(x, requires_grad=True)
+        with np.errstate(invalid="ignore"):  # (inf - inf in the sums, as in PyTorch's)
+            conv(t, cnnlab.tensor(w), **kw).backward(cnnlab.tensor(upstream))
+        grads.append(t.grad.numpy())
+    assert len(calls) >= 1  # taken on the compiled path, once per block of samples
+    np.testing.assert_array_equal(_bits(grads[0]), _bits(grads[1]))
+    finite = rng.standard_normal(upstream.shape).astype(dtype)
+    theirs = torch.tensor(x, requires_grad=True)
+    getattr(TF, f"conv{nd}d")(theirs, torch.from_numpy(w), **kw).backward(torch.from_numpy(finite))
+    cnnlab.set_compiled(True)
+    ours = cnnlab.tensor(x, requires_grad=True)
+    conv(ours, cnnlab.tensor(w), **kw).backward(cnnlab.tensor(finite))
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=tol, atol=tol)
+
+
+def test_the_compiled_col2im_serves_the_flat_input_gradient_only(restore_compiled, monkeypatch):
+    from cnnlab.nn.functional import col2im_kernels
+
+    calls = []
+    monkeypatch.setattr(col2im_kernels, "add_runs", lambda *a: calls.append(a[0].shape))
+    cnnlab.set_compiled(True)
+    F.conv2d(cnnlab.ones(2, 16, 8, 8, requires_grad=True), cnnlab.ones(4, 16, 5, 5)).sum().backward()  # flipped
+    F.conv2d(cnnlab.ones(2, 2, 8, 8, requires_grad=True), cnnlab.ones(4, 2, 5, 5), stride=2).sum().backward()
+    F.conv2d(cnnlab.ones(2, 2, 8, 8, dtype=cnnlab.float16, requires_grad=True),
+             cnnlab.ones(4, 2, 5, 5, dtype=cnnlab.float16)).sum().backward()
+    assert calls == []
+    F.conv2d(cnnlab.ones(2, 2, 8, 8, requires_grad=True), cnnlab.ones(4, 2, 5, 5)).sum().backward()
+    assert calls == [(1, 25, 2, 2 * 68)]  # (groups, offsets, channels, samples · (8·8 + a tail of 4))

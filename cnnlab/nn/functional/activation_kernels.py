@@ -13,6 +13,7 @@ instead of multiplying, so the infinities need no check. LeNet-5's ReLU gradient
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 
@@ -22,7 +23,7 @@ def relu(x, out):  # pragma: no cover - compiled
     zero = out.dtype.type(0)
     for i in range(out.size):
         v = x[i]
-        out[i] = v if v > zero or v != v else zero
+        out[i] = v if v > zero or np.isnan(v) else zero
 
 
 @njit(cache=True, nogil=True)

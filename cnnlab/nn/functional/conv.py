@@ -595,19 +595,24 @@ def _flat_col2im(wt: np.ndarray, y: np.ndarray, kernel, pads: Pads, dilation, sp
     starts = _offset_starts(padded, kernel, dilation)
     by_offset = np.ascontiguousarray(wt.reshape(groups, OCg, K, Cg).swapaxes(1, 2)).reshape(groups, 1, K * OCg, Cg)
     out = np.empty((N, groups * OCg) + tuple(spatial), dtype=dtype)
+    kernels = compiled.kernels("col2im_kernels", dtype)  # adds each offset's runs while a row is in the cache
 
     def block(n0: int, n1: int) -> None:
         b = n1 - n0
         spread = _onto_grid("gradients", y[n0:n1].swapaxes(0, 1), wide, dtype)  # (G, b, C_in/g, *wide)
         cols = _workspace.get("columns", (groups, K * OCg, b, S), dtype)
-        cols[..., L:] = 0
+        if kernels is None:
+            cols[..., L:] = 0
         # one product per sample, each written as a matrix whose rows are b·S apart
         np.matmul(by_offset, spread.reshape(groups, b, Cg, L), out=cols[..., :L].swapaxes(1, 2))
         cols = cols.reshape(groups, K, OCg, b * S)
         flat = _workspace.get("product", (groups, OCg, b * S + starts[-1]), dtype)
-        flat[...] = 0
-        for k, start in enumerate(starts):
-            flat[:, :, start : start + b * S] += cols[:, k]
+        if kernels is not None:
+            kernels.add_runs(cols, np.array(starts), S, L, flat)
+        else:
+            flat[...] = 0
+            for k, start in enumerate(starts):
+                flat[:, :, start : start + b * S] += cols[:, k]
         images = flat[:, :, : b * S].reshape(groups * OCg, b, S)[:, :, :size].reshape((groups * OCg, b) + padded)
         np.copyto(out[n0:n1], crop(images, pads, spatial).swapaxes(0, 1))
 
