@@ -596,6 +596,7 @@ def _flat_col2im(wt: np.ndarray, y: np.ndarray, kernel, pads: Pads, dilation, sp
     by_offset = np.ascontiguousarray(wt.reshape(groups, OCg, K, Cg).swapaxes(1, 2)).reshape(groups, 1, K * OCg, Cg)
     out = np.empty((N, groups * OCg) + tuple(spatial), dtype=dtype)
     kernels = compiled.kernels("col2im_kernels", dtype)  # adds each offset's runs while a row is in the cache
+    run_starts = np.array(starts) if kernels is not None else None  # (as the kernel takes them)
 
     def block(n0: int, n1: int) -> None:
         b = n1 - n0
@@ -608,7 +609,7 @@ def _flat_col2im(wt: np.ndarray, y: np.ndarray, kernel, pads: Pads, dilation, sp
         cols = cols.reshape(groups, K, OCg, b * S)
         flat = _workspace.get("product", (groups, OCg, b * S + starts[-1]), dtype)
         if kernels is not None:
-            kernels.add_runs(cols, np.array(starts), S, L, flat)
+            kernels.add_runs(cols, run_starts, S, L, flat)
         else:
             flat[...] = 0
             for k, start in enumerate(starts):
