@@ -199,12 +199,13 @@ def test_compiled_relu_gradient_equals_numpy_and_torch_bit_for_bit(dtype, restor
 def test_relu_is_np_maximum_bit_for_bit_on_both_paths(dtype, layout, restore_compiled, rng):
     x = rng.standard_normal((3, 5, 130, 107)).astype(dtype)  # 208,650 values: four runs of shared zeros, one short
     x.flat[:6] = [0.0, -0.0, np.nan, np.inf, -np.inf, 1.0]
-    if layout == "transposed":
-        x = x.transpose(0, 1, 3, 2)
+    t = cnnlab.tensor(x)
+    if layout == "transposed":  # a view: the input reaches ReLU non-contiguous
+        t, x = t.transpose(2, 3), x.transpose(0, 1, 3, 2)
     expected = np.maximum(x, dtype(0))
     for on in (True, False):
         cnnlab.set_compiled(on)
-        out = F.relu(cnnlab.tensor(x)).numpy()
+        out = F.relu(t).numpy()
         np.testing.assert_array_equal(_bits(out), _bits(expected))  # NaN's bits and 0's sign too
     np.testing.assert_array_equal(out, torch.relu(torch.from_numpy(x)).numpy())  # (-0 -> 0 here, -0 in PyTorch)
 

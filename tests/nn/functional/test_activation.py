@@ -323,3 +323,22 @@ def test_relu_stops_inf_and_nan_gradients_where_it_is_dead_as_torch_does():
     torch.relu(theirs).backward(torch.from_numpy(upstream))
     np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())  # [0, nan, 0, 1, -inf, 0, 0, 7]
 
+
+
+@pytest.mark.usefixtures("kernels")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_relu_is_np_maximum_bit_for_bit_over_many_runs_of_zeros(dtype, layout, rng):
+    # 3·4·101·107 = 129,684 values: NumPy's path compares them with two runs of 65,536 zeros, the second short
+    x = (rng.standard_normal((3, 4, 101, 107)) * 5).astype(dtype)
+    if dtype != np.int32:
+        x.flat[[0, 1, 2, 3, 4, 65_535, 65_536, 129_683]] = [0.0, -0.0, np.nan, np.inf, -np.inf, -1.0, -2.0, -3.0]
+    F.relu(cnnlab.tensor(-x))  # (its output, freed, is likely where the next one goes: no stale right answers)
+    t = cnnlab.tensor(x)
+    if layout == "transposed":  # a view: the input reaches ReLU non-contiguous
+        t, x = t.transpose(2, 3), x.transpose(0, 1, 3, 2)
+        assert not t.data.flags.c_contiguous
+    out = F.relu(t).numpy()
+    expected = np.maximum(x, dtype(0))
+    assert out.dtype == expected.dtype
+    np.testing.assert_array_equal(np.ascontiguousarray(out).view(np.uint8), np.ascontiguousarray(expected).view(np.uint8))
