@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ctypes
 import glob
+import itertools
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -39,6 +40,7 @@ __all__ = ["added", "get_num_threads", "set_num_threads", "shares", "split_rows"
 T = TypeVar("T")
 
 MIN_WORK = 4 << 20  # bytes: below this an op runs on one thread (handing it out costs more than it saves)
+CALLER_EXTRA = 256 << 10  # bytes of work the calling thread takes beyond an even share (see cuts)
 
 
 def _cores() -> int:
@@ -180,12 +182,33 @@ def set_num_threads(n: int) -> None:
 
 
 def shares(n: int, work: int) -> list[tuple[int, int]]:
-    """``range(n)`` cut into one contiguous (start, stop) per thread, or left whole where ``work``
-    (bytes the op moves) is too little to split."""
+    """``range(n)`` cut into one contiguous (start, stop) per thread (see :func:`cuts`), or left
+    whole where ``work`` (bytes the op moves) is too little to split."""
     if work < MIN_WORK or _threads == 1 or n < 2:
         return [(0, n)]
-    parts = min(n, _threads)
-    return [(n * i // parts, n * (i + 1) // parts) for i in range(parts)]
+    bounds = cuts(n, min(n, _threads), work)
+    return list(itertools.pairwise(bounds))
+
+
+def cuts(n: int, parts: int, work: float) -> list[int]:
+    """The bounds 0 = b_0 < b_1 < ... < b_parts = n that cut ``range(n)`` (``work`` bytes in all, 1 ≤
+    ``parts`` ≤ n) into contiguous shares, the last, the calling thread's, ``CALLER_EXTRA`` bytes
+    longer than each of the others (at most half of the work is extra).
+
+    The calling thread starts its share first, and a worker 20-40 µs later (woken, then waiting for
+    the interpreter's lock); a caller that finishes first waits another 20-30 µs to be woken by the
+    worker's end, one that finishes last does not wait. Measured on this project's 2-core machine:
+    with even shares, the forward pass of LeNet-5's second convolution at batch 64 spent 70 µs of its
+    410 on the hand-over, and LeNet-5's training step at batch 64 took 2% less time with the extra
+    (its convolutions' shares 30 and 34 samples), at batch 256 and fashion_cnn's at 128 the same. A
+    fixed amount, the extra is 6% of the least work that is split (``MIN_WORK``), nothing of 100 MB.
+
+    >>> cuts(64, 2, 64 * 84_000)  # 256 kB: 3 samples of 84 kB
+    [0, 30, 64]
+    """
+    extra = min(n * CALLER_EXTRA / work, n / 2) if work > 0 else 0.0
+    each = (n - extra) / parts
+    return [min(max(round(each * j), j), n - parts + j) for j in range(parts)] + [n]
 
 
 def starmap(fn: Callable[..., T], chunks: Sequence[tuple[Any, ...]], costs: Sequence[int] | None = None) -> list[T]:
@@ -193,8 +216,10 @@ def starmap(fn: Callable[..., T], chunks: Sequence[tuple[Any, ...]], costs: Sequ
     thread (the last on the calling thread), each run in order. Returns the results in chunk order; an
     exception raised by any chunk is raised here.
 
-    ``costs`` (bytes each chunk moves) balances the runs by cost instead of by count; chunks that
-    cost less than ``MIN_WORK`` in all run here, one after the other. A single chunk that costs more
+    ``costs`` (bytes each chunk moves) balances the runs by cost instead of by count, as :func:`cuts`
+    does (the calling thread's run ``CALLER_EXTRA`` bytes longer): each run takes the chunks whose
+    middles fall in its share. Chunks that cost less than ``MIN_WORK`` in all run here, one after the
+    other. A single chunk that costs more
     (a convolution of one large image) runs here with BLAS's threads given back for the while, so that
     its matrix products still use every core.
     """
@@ -215,13 +240,12 @@ def starmap(fn: Callable[..., T], chunks: Sequence[tuple[Any, ...]], costs: Sequ
         workers = _start()[: runs - 1]
         if costs is None:
             bounds = [len(chunks) * i // runs for i in range(runs + 1)]
-        else:  # cut where the running total of the costs passes each run's share
-            total, running, bounds = sum(costs), 0, [0]
-            for i, cost in enumerate(costs):
-                if running >= total * len(bounds) / runs:
-                    bounds.append(i)
-                running += cost
-            bounds += [len(chunks)] * (runs + 1 - len(bounds))
+        else:  # each run the chunks whose middles lie in its share of the costs (see cuts)
+            total = sum(costs)
+            each = (total - min(CALLER_EXTRA, total / 2)) / runs
+            ends = list(itertools.accumulate(costs, initial=0))
+            middles = [(a + b) / 2 for a, b in itertools.pairwise(ends)]
+            bounds = [sum(1 for m in middles if m < each * j) for j in range(runs)] + [len(chunks)]
         for worker, a, b in zip(workers, bounds, bounds[1:]):
             worker.submit(fn, chunks[a:b])
         try:

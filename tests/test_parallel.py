@@ -61,11 +61,42 @@ def test_starmap_inside_a_chunk_runs_on_that_chunk_s_thread(threads):
 
 
 def test_shares_cover_the_batch_once_and_leave_small_work_whole(threads):
-    assert threads(3, lambda: parallel.shares(10, 1)) == [(0, 3), (3, 6), (6, 10)]
-    assert threads(3, lambda: parallel.shares(2, 1)) == [(0, 1), (1, 2)]
+    assert threads(3, lambda: parallel.shares(10, 1 << 30)) == [(0, 3), (3, 7), (7, 10)]  # (the extra: 0.002 rows)
+    assert threads(3, lambda: parallel.shares(2, 1 << 30)) == [(0, 1), (1, 2)]
+    assert threads(3, lambda: parallel.shares(10, 1)) == [(0, 2), (2, 3), (3, 10)]  # half the work the caller's
     parallel.set_num_threads(3)
     assert parallel.shares(10, parallel.MIN_WORK - 1) == [(0, 10)]
     assert parallel.shares(0, 0) == [(0, 0)]
+
+
+@pytest.mark.parametrize(
+    "n, parts, work, bounds",
+    [
+        (64, 2, 64 * 84_000, [0, 30, 64]),  # 256 kB extra: 3 samples of 84 kB, the worker 30, the caller 34
+        (64, 2, 64 << 20, [0, 32, 64]),  # 64 MB: the extra is a quarter of a row
+        (100, 4, 100 << 10, [0, 12, 25, 38, 100]),  # 100 kB of work: the caller takes half (the cap), the others 12.5
+        (2, 2, 1, [0, 1, 2]),  # every share keeps a row
+        (3, 3, 1, [0, 1, 2, 3]),
+        (7, 1, 1 << 30, [0, 7]),
+    ],
+)
+def test_cuts_give_the_calling_thread_caller_extra_bytes_more(n, parts, work, bounds):
+    assert parallel.cuts(n, parts, work) == bounds
+    sizes = np.diff(bounds)
+    assert sizes.sum() == n and (sizes >= 1).all() and sizes[-1] == sizes.max()
+    extra = min(parallel.CALLER_EXTRA, work / 2) * n / work  # in rows
+    assert abs(sizes[-1] - (n - extra) / parts - extra) <= 1
+
+
+def test_starmap_deals_chunks_by_cost_with_the_caller_s_extra(threads):
+    blocks = threads(2, lambda: __import__("cnnlab.nn.functional.conv", fromlist=["sample_blocks"]).sample_blocks(
+        64, 84_000, budget=1 << 20))
+    assert len(blocks) == 6 and blocks[2][1] == 30  # three blocks a thread, the worker's 30 samples
+    costs = [(b - a) * 84_000 for a, b in blocks]
+    ran_on = threads(2, lambda: parallel.starmap(lambda a, b: threading.get_ident(), blocks, costs=costs))
+    assert ran_on[3:] == [threading.get_ident()] * 3 and threading.get_ident() not in ran_on[:3]
+    even = threads(2, lambda: parallel.starmap(lambda: threading.get_ident(), [()] * 8, costs=[1 << 20] * 8))
+    assert even[4:] == [threading.get_ident()] * 4 and threading.get_ident() not in even[:4]  # 4 MB a thread, 256 kB short
 
 
 @pytest.mark.skipif(parallel._blas.set is None, reason="NumPy's BLAS is not an OpenBLAS whose threads can be set")
@@ -198,9 +229,9 @@ def test_a_forked_child_starts_its_own_workers(threads):
 
 
 def test_starmap_balances_runs_by_cost(threads):
-    costs = [90, 5, 5, 5, 5, 90]
+    costs = [c << 20 for c in (90, 5, 5, 5, 5, 90)]  # MB
     owners = threads(2, lambda: parallel.starmap(lambda i: threading.get_ident(), [(i,) for i in range(6)], costs))
-    assert owners[:3] == [owners[0]] * 3 and owners[3:] == [threading.get_ident()] * 3  # 100 and 100
+    assert owners[:3] == [owners[0]] * 3 and owners[3:] == [threading.get_ident()] * 3  # 100 MB and 100 MB
     parallel.set_num_threads(2)
     assert set(parallel.starmap(lambda i: threading.get_ident(), [(0,), (1,)], [1, 1])) == {threading.get_ident()}
 

@@ -110,16 +110,21 @@ def im2col(xp: np.ndarray, kernel: Sequence[int], stride: Sequence[int], dilatio
 def sample_blocks(n: int, bytes_per_sample: int, budget: int | None = None) -> list[tuple[int, int]]:
     """Split a batch of ``n`` into blocks of about ``budget`` bytes (default: a column matrix that fits
     the CPU's cache, about 4 MB); at least one sample per block. Where the work is worth splitting,
-    the blocks come in a multiple of the thread count, their sizes at most one sample apart, so that
-    :mod:`cnnlab.parallel` deals the threads equal work. (Blocks of one rounded-up size would leave a
-    short last block: 32 samples in 12 blocks made 10 of 3 and one of 2, and the threads 18 and 14.)"""
+    the blocks come in a multiple of the thread count, each thread's blocks at most one sample apart,
+    so that :mod:`cnnlab.parallel` deals each thread its share (:func:`cnnlab.parallel.cuts`: the
+    calling thread's a little longer). (Blocks of one rounded-up size would leave a short last block:
+    32 samples in 12 blocks made 10 of 3 and one of 2, and the threads 18 and 14.)"""
     if _one_small_block(n, bytes_per_sample, budget):  # (small batches: one block, on this thread)
         return [(0, n)]
     size = max(1, min(n, (budget or _BLOCK_BYTES) // max(bytes_per_sample, 1)))
     threads = len(parallel.shares(n, n * bytes_per_sample))
     count = -(-n // size)
     count = min(n, -(-count // threads) * threads) if n else 1
-    return [(n * i // count, n * (i + 1) // count) for i in range(count)]
+    if count % threads:  # (fewer samples than blocks for every thread: one sample each)
+        return [(n * i // count, n * (i + 1) // count) for i in range(count)]
+    per = count // threads
+    runs = parallel.cuts(n, threads, n * bytes_per_sample)
+    return [(a + (b - a) * i // per, a + (b - a) * (i + 1) // per) for a, b in zip(runs, runs[1:]) for i in range(per)]
 
 
 def _one_small_block(n: int, bytes_per_sample: int, budget: int | None) -> bool:
