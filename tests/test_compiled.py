@@ -312,7 +312,7 @@ def test_load_brings_every_kernel_in_before_the_first_op(setting, expected):
     code = ("import sys, cnnlab\n"
             "on = cnnlab.compiled.load()\n"
             "names = ('pool_kernels', 'activation_kernels', 'norm_kernels', 'winograd_kernels',"
-            " 'depthwise_kernels', 'col2im_kernels')\n"
+            " 'depthwise_kernels', 'col2im_kernels', 'im2col_kernels')\n"
             "print(on, all(f'cnnlab.nn.functional.{n}' in sys.modules for n in names), 'numba' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert done.stdout.split() == expected.split() + [expected.split()[0]]
@@ -414,3 +414,81 @@ def test_the_compiled_col2im_serves_the_flat_input_gradient_only(restore_compile
     assert calls == []
     F.conv2d(cnnlab.ones(2, 2, 8, 8, requires_grad=True), cnnlab.ones(4, 2, 5, 5)).sum().backward()
     assert calls == [(1, 25, 2, 2 * 68)]  # (groups, offsets, channels, samples · (8·8 + a tail of 4))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("x_shape, kernel, pads, dilation", [
+    ((3, 6, 14, 14), (5, 5), ((0, 0), (0, 0)), (1, 1)),  # LeNet-5's second layer: rows of 10, one block each
+    ((2, 1, 28, 28), (5, 5), ((2, 2), (2, 2)), (1, 1)),  # its first: rows of 28, a block of 16 and one of 12
+    ((2, 2, 4, 20), (3, 5), ((0, 0), (0, 0)), (1, 1)),  # rows of exactly 16
+    ((1, 2, 3, 36), (1, 5), ((0, 0), (0, 0)), (1, 1)),  # rows of 32, one kernel row
+    ((2, 3, 9, 35), (3, 1), ((1, 1), (0, 0)), (1, 1)),  # rows of 35: three blocks, the last of 3
+    ((2, 2, 12, 18), (3, 2), ((1, 0), (0, 3)), (2, 3)),  # uneven padding, dilation
+    ((2, 3, 5, 5), (5, 5), ((0, 0), (0, 0)), (1, 1)),  # one output
+])
+def test_compiled_columns_are_numpy_s_column_matrix_bit_for_bit(x_shape, kernel, pads, dilation, dtype, rng):
+    from cnnlab.nn.functional import conv, im2col_kernels
+
+    x = rng.standard_normal(x_shape).astype(dtype)
+    x.flat[:3] = [np.nan, np.inf, -0.0]
+    expected = conv.im2col(conv.pad_spatial(x, pads), kernel, (1, 1), dilation).reshape(len(x), -1)
+    N, C = x_shape[:2]
+    padded = conv.pad_spatial(x, pads)
+    size = padded[0, 0].size
+    source = np.full((N, C, size + im2col_kernels.SPARE), 7.0, dtype=dtype)  # spare values that must not show
+    source[:, :, :size] = padded.reshape(N, C, size)
+    cols = np.full((N, expected.shape[1] + im2col_kernels.SPARE), 5.0, dtype=dtype)
+    out_sizes = tuple(n - d * (k - 1) for n, k, d in zip(padded.shape[2:], kernel, dilation))
+    im2col_kernels.columns(source, padded.shape[3], kernel, dilation, out_sizes, cols)
+    np.testing.assert_array_equal(_bits(cols[:, : expected.shape[1]]), _bits(expected))
+
+
+def test_the_compiled_columns_serve_thin_2d_stride_1_layers_only(restore_compiled, monkeypatch):
+    from cnnlab.nn.functional import im2col_kernels
+
+    calls = []
+    columns = im2col_kernels.columns
+    monkeypatch.setattr(im2col_kernels, "columns", lambda *a: calls.append(a[-1].shape) or columns(*a))
+    cnnlab.set_compiled(True)
+    x = cnnlab.ones(2, 6, 14, 14, requires_grad=True)
+    F.conv2d(x, cnnlab.ones(16, 6, 5, 5, requires_grad=True)).sum().backward()
+    assert calls == [(2, 150 * 100 + 16)] * 2  # the forward pass and the weight gradient, one block each
+    calls.clear()
+    F.conv2d(x, cnnlab.ones(16, 6, 5, 5, requires_grad=True), stride=2).sum().backward()
+    F.conv2d(x, cnnlab.ones(16, 6, 1, 1, requires_grad=True)).sum().backward()  # the input is its own columns
+    F.conv2d(cnnlab.ones(2, 16, 8, 8), cnnlab.ones(4, 16, 5, 5, requires_grad=True)).sum().backward()  # C·K = 400
+    F.conv1d(cnnlab.ones(2, 3, 20), cnnlab.ones(4, 3, 5, requires_grad=True)).sum().backward()
+    F.conv3d(cnnlab.ones(2, 3, 5, 5, 5), cnnlab.ones(4, 3, 3, 3, 3, requires_grad=True)).sum().backward()
+    half = cnnlab.float16
+    F.conv2d(cnnlab.zeros(2, 6, 14, 14, dtype=half), cnnlab.ones(16, 6, 5, 5, dtype=half, requires_grad=True)).sum().backward()
+    cnnlab.set_compiled(False)
+    F.conv2d(x, cnnlab.ones(16, 6, 5, 5, requires_grad=True)).sum().backward()
+    assert calls == []
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("x_shape, w_shape, kw", [
+    ((5, 1, 28, 28), (6, 1, 5, 5), dict(padding=2)),  # LeNet-5's layers
+    ((5, 6, 14, 14), (16, 6, 5, 5), {}),
+    ((3, 4, 9, 11), (12, 2, 3, 4), dict(padding=(2, 1), dilation=(1, 2), groups=2)),
+    ((2, 3, 10, 9), (300, 3, 3, 3), dict(padding="same")),  # 300 filters: the weight gradient as one product
+])
+def test_convolutions_over_compiled_columns_match_numpy_and_torch(x_shape, w_shape, kw, dtype, restore_compiled, rng):
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w = rng.standard_normal(w_shape).astype(dtype)
+    b = rng.standard_normal(w_shape[0]).astype(dtype)
+    upstream = rng.standard_normal(TF.conv2d(torch.from_numpy(x), torch.from_numpy(w), **kw).shape).astype(dtype)
+    results = []
+    for on in (True, False):
+        cnnlab.set_compiled(on)
+        tensors = [cnnlab.tensor(a, requires_grad=True) for a in (x, w, b)]
+        out = F.conv2d(*tensors, **kw)
+        out.backward(cnnlab.tensor(upstream))
+        results.append([out.detach().numpy()] + [t.grad.numpy() for t in tensors])
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    out = TF.conv2d(*theirs, **kw)
+    out.backward(torch.from_numpy(upstream))
+    tol = 1e-4 if dtype == np.float32 else 1e-11  # (sums of hundreds of products of about 1)
+    for compiled_, numpy_, torch_ in zip(results[0], results[1], [out.detach().numpy()] + [t.grad.numpy() for t in theirs]):
+        np.testing.assert_allclose(compiled_, numpy_, rtol=tol, atol=tol)
+        np.testing.assert_allclose(compiled_, torch_, rtol=tol, atol=tol)
