@@ -435,7 +435,7 @@ def test_compiled_columns_are_numpy_s_column_matrix_bit_for_bit(x_shape, kernel,
     N, C = x_shape[:2]
     padded = conv.pad_spatial(x, pads)
     size = padded[0, 0].size
-    source = np.full((N + 1, C, size), 7.0, dtype=dtype)[:N]  # (values past the last image that must not show)
+    source = np.full((N, C, size + im2col_kernels.SPARE), 7.0, dtype=dtype)  # spare values that must not show
     source[:, :, :size] = padded.reshape(N, C, size)
     cols = np.full((N, expected.shape[1] + im2col_kernels.SPARE), 5.0, dtype=dtype)
     out_sizes = tuple(n - d * (k - 1) for n, k, d in zip(padded.shape[2:], kernel, dilation))

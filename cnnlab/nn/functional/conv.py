@@ -367,7 +367,7 @@ class _CompiledColumns(NamedTuple):
     """The compiled column copy (:mod:`cnnlab.nn.functional.im2col_kernels`) of one convolution."""
 
     kernels: Any  # the module of compiled kernels
-    source: np.ndarray  # the padded images, flattened: (N, C, P)
+    source: np.ndarray  # the padded images, flattened, with spare values after each: (N, C, P + SPARE)
     width: int  # of a padded image
     kernel: tuple[int, int]
 
@@ -397,12 +397,9 @@ def _compiled_columns(x: np.ndarray, other: np.ndarray, kernel, stride, pads: Pa
         return None
     N, C = x.shape[:2]
     padded = tuple(n + b + a for n, (b, a) in zip(x.shape[2:], pads))
-    if padded == x.shape[2:] and x.flags.c_contiguous:  # (no padding: the input as it lies)
-        source = x.reshape(N, C, -1)
-    else:
-        source = np.empty((N, C) + padded, dtype=x.dtype)
-        _fill(source, 0, _interior(x.shape[2:], pads), x)
-        source = source.reshape(N, C, -1)
+    size = math.prod(padded)
+    source = np.empty((N, C, size + kernels.SPARE), dtype=x.dtype)
+    _fill(source, 0, _interior(x.shape[2:], pads), x, view=source[:, :, :size].reshape((N, C) + padded))
     return _CompiledColumns(kernels, source, padded[1], tuple(kernel))
 
 
