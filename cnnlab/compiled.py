@@ -2,7 +2,7 @@
 (``pip install 'cnnlab[fast]'``).
 
 NumPy makes one pass over memory per operation, and some ops are many passes where a loop would be
-one. Seven ops have compiled kernels, each in a module beside its NumPy path:
+one. These ops have compiled kernels, each in a module beside its NumPy path:
 
 - 2-D max pooling (:mod:`cnnlab.nn.functional.pool_kernels`): NumPy reads each kernel offset's view
   three times (the running maximum, and the comparisons that track its winner); compiled, each window

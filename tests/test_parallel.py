@@ -89,8 +89,9 @@ def test_cuts_give_the_calling_thread_caller_extra_bytes_more(n, parts, work, bo
 
 
 def test_starmap_deals_chunks_by_cost_with_the_caller_s_extra(threads):
-    blocks = threads(2, lambda: __import__("cnnlab.nn.functional.conv", fromlist=["sample_blocks"]).sample_blocks(
-        64, 84_000, budget=1 << 20))
+    from cnnlab.nn.functional.conv import sample_blocks
+
+    blocks = threads(2, lambda: sample_blocks(64, 84_000, budget=1 << 20))
     assert len(blocks) == 6 and blocks[2][1] == 30  # three blocks a thread, the worker's 30 samples
     costs = [(b - a) * 84_000 for a, b in blocks]
     ran_on = threads(2, lambda: parallel.starmap(lambda a, b: threading.get_ident(), blocks, costs=costs))

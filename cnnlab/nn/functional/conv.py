@@ -715,9 +715,9 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
     one thin product: it is taken per sample, cols_n @ dy_n^T, and summed. So are the thin kernels'
     (C·K < 256, D/g < 256) where the compiled kernels copy compact columns (:func:`_compiled_columns`):
     LeNet-5's training step at batch 64 took 3% less time than with its second layer's gradient as
-    one product over the wide grid (at batch 256 the same). Over the flat grid each block's output gradients are spread onto the grid (zeros past
-    each row's real positions) in a scratch array of the block's own: 6-10% faster than spreading the
-    whole batch's first.
+    one product over the wide grid (at batch 256 the same). Over the flat grid each block's output
+    gradients are spread onto the grid (zeros past each row's real positions) in a scratch array of
+    the block's own: 6-10% faster than spreading the whole batch's first.
     """
     N, C = x.shape[:2]
     D = dy.shape[1]

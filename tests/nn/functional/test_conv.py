@@ -275,6 +275,22 @@ def test_blocks_of_samples_give_two_threads_their_shares(n, per_sample):
     assert sum(first) == parallel.cuts(n, 2, n * per_sample)[1]
 
 
+def test_a_convolution_s_products_count_as_work_in_splitting_it():
+    from cnnlab import parallel
+    from cnnlab.nn.functional import conv as conv_module
+
+    before = parallel.get_num_threads()
+    parallel.set_num_threads(2)
+    try:  # LeNet-5's second layer at batch 64: 60 kB of compact columns a sample, 240 k multiply-adds
+        alone = conv_module.sample_blocks(64, 60_000)
+        work = conv_module._product_work(60_000, 240_000)
+        with_products = conv_module.sample_blocks(64, 60_000, work_per_sample=work)
+    finally:
+        parallel.set_num_threads(before)
+    assert alone == [(0, 64)]  # 3.8 MB: below MIN_WORK
+    assert work == 60_000 + 0.3 * 240_000 and with_products == [(0, 31), (31, 64)]  # the caller 2 samples more
+
+
 @pytest.mark.parametrize(
     "in_channels, out_channels, groups, kernel",
     [(4, 8, 1, 3), (4, 256, 1, 3), (4, 512, 2, 3), (3, 300, 1, 1), (2, 2, 1, 1)],
