@@ -395,11 +395,8 @@ def _compiled_columns(x: np.ndarray, other: np.ndarray, kernel, stride, pads: Pa
     kernels = compiled.kernels("im2col_kernels", x.dtype)
     if kernels is None:
         return None
-    N, C = x.shape[:2]
     padded = tuple(n + b + a for n, (b, a) in zip(x.shape[2:], pads))
-    size = math.prod(padded)
-    source = np.empty((N, C, size + kernels.SPARE), dtype=x.dtype)
-    _fill(source, 0, _interior(x.shape[2:], pads), x, view=source[:, :, :size].reshape((N, C) + padded))
+    source = _flat_padded(x, _interior(x.shape[2:], pads), padded, math.prod(padded) + kernels.SPARE)
     return _CompiledColumns(kernels, source, padded[1], tuple(kernel))
 
 
@@ -465,10 +462,18 @@ def flat_windows(x: np.ndarray, pads: Pads, kernel, dilation, out_sizes) -> tupl
     """
     N, C = x.shape[:2]
     layout = _flat_layout(x.shape[2:], pads, kernel, dilation, out_sizes, x.itemsize)
-    flat = np.empty((N, C, layout.length), dtype=x.dtype)
-    _fill(flat, 0, layout.interior, x, view=flat[:, :, : layout.size].reshape((N, C) + layout.padded))
+    flat = _flat_padded(x, layout.interior, layout.padded, layout.length)
     runs = strided_view(flat, (N, C) + layout.runs_shape, flat.strides[:2] + layout.runs_strides)
     return flat, runs, layout.wide
+
+
+def _flat_padded(x: np.ndarray, interior: tuple, padded: tuple[int, ...], length: int) -> np.ndarray:
+    """``x`` (N, C, *S) zero-padded to ``padded`` (its own values at ``interior``), each (n, c) image
+    flattened into a row of ``length`` ≥ prod(padded) values, zeros after the image: (N, C, length)."""
+    N, C = x.shape[:2]
+    flat = np.empty((N, C, length), dtype=x.dtype)
+    _fill(flat, 0, interior, x, view=flat[:, :, : math.prod(padded)].reshape((N, C) + padded))
+    return flat
 
 
 @functools.lru_cache(maxsize=1024)
