@@ -390,14 +390,23 @@ def _compiled_columns(x: np.ndarray, other: np.ndarray, kernel, stride, pads: Pa
     step, alternating in one process with the wide grid: 0.88 of the time at batch 64, 0.84 at 256
     (with :func:`_product_work` sharing its second layer between the threads); fashion_cnn's the same,
     ResNet-18's 0.97 (its first layer)."""
-    if len(kernel) != 2 or tuple(stride) != (1, 1) or _pointwise(kernel, stride, pads) or x.dtype != other.dtype:
-        return None
-    kernels = compiled.kernels("im2col_kernels", x.dtype)
+    layout = _compact_layout(x.shape[2:], kernel, stride, pads) if x.dtype == other.dtype else None
+    kernels = None if layout is None else compiled.kernels("im2col_kernels", x.dtype)
     if kernels is None:
         return None
-    padded = tuple(n + b + a for n, (b, a) in zip(x.shape[2:], pads))
-    source = _flat_padded(x, _interior(x.shape[2:], pads), padded, math.prod(padded) + kernels.SPARE)
-    return _CompiledColumns(kernels, source, padded[1], tuple(kernel))
+    padded, interior, size = layout
+    source = _flat_padded(x, interior, padded, size + kernels.SPARE)
+    return _CompiledColumns(kernels, source, padded[1], kernel)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compact_layout(spatial, kernel, stride, pads: Pads) -> tuple | None:
+    """For :func:`_compiled_columns`, from the shapes alone: (the padded sizes, the index of the input's
+    own values in them, their product), or None for the convolutions it does not serve."""
+    if len(kernel) != 2 or tuple(stride) != (1, 1) or _pointwise(kernel, stride, pads):
+        return None
+    padded = tuple(n + b + a for n, (b, a) in zip(spatial, pads))
+    return padded, _interior(spatial, pads), math.prod(padded)
 
 
 def _columns_grid(in_channels: int, out_channels: int, kernel, stride, pads: Pads, dilation, spatial, out_sizes

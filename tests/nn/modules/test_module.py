@@ -67,6 +67,62 @@ def test_assigning_a_plain_tensor_to_a_parameter_name_raises():
     assert layer.bias is None and [n for n, _ in layer.named_parameters()] == ["weight"]
 
 
+def _attributes_agree(module):
+    """Every registered name is the same object as an attribute (found without __getattr__), and no
+    attribute is left over from an entry that is gone."""
+    for m in module.modules():
+        for registry in (m._parameters, m._buffers, m._modules):
+            for name, value in registry.items():
+                assert m.__dict__[name] is value, name
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda s: s._modules.__setitem__("1", nn.Tanh()),
+        lambda s: s._modules.pop("1"),
+        lambda s: s._modules.pop("9", None),
+        lambda s: s._modules.popitem(),
+        lambda s: s._modules.clear(),
+        lambda s: s._modules.setdefault("7", nn.Tanh()),
+        lambda s: s._modules.update({"1": nn.Tanh()}, extra=nn.Tanh()),
+        lambda s: s._modules.__ior__({"1": nn.Tanh()}),
+        lambda s: s._modules.__delitem__("0"),
+        lambda s: s.__delitem__(0),  # Sequential renumbers its children
+        lambda s: s.append(nn.Tanh()),
+        lambda s: setattr(s, "1", nn.Tanh()),
+        lambda s: delattr(s, "1"),
+        lambda s: setattr(s[0], "weight", nn.Parameter(cnnlab.zeros(2, 2))),
+        lambda s: setattr(s[0], "bias", None),
+        lambda s: s[0]._parameters.pop("bias"),
+        lambda s: s[0].register_buffer("bias_scale", cnnlab.ones(2)),
+    ],
+)
+def test_registered_entries_are_plain_attributes_whatever_changes_them(change):
+    seq = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 2))
+    before = {name: getattr(seq, name) for name in seq._modules}
+    change(seq)
+    _attributes_agree(seq)
+    for name in before.keys() - seq._modules.keys():  # gone from the registry, gone as an attribute
+        assert name not in seq.__dict__
+        with pytest.raises(AttributeError, match=f"no attribute '{name}'"):
+            getattr(seq, name)
+
+
+def test_registered_entries_stay_plain_attributes_in_copies():
+    import copy
+
+    net = Net()
+    for twin in (copy.deepcopy(net), copy.copy(net)):
+        _attributes_agree(twin)
+        twin.fc = nn.Linear(3, 2)  # the copy's own registry: the original keeps its layer
+        assert twin.fc is twin._modules["fc"] and net.fc is net._modules["fc"] and net.fc is not twin.fc
+        _attributes_agree(net)
+    deep = copy.deepcopy(net)
+    assert deep.fc.weight is not net.fc.weight and np.array_equal(deep.fc.weight.data, net.fc.weight.data)
+    assert deep.fc.weight is deep.fc._parameters["weight"]
+
+
 def test_register_errors():
     m = nn.Module()
     with pytest.raises(KeyError, match=r'contain "\."'):
