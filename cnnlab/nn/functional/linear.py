@@ -16,17 +16,13 @@ class _Linear(Function):
         self.x, self.weight = x, weight
         # (..., in) @ (in, out): one BLAS product over all leading dimensions at once (its rows shared
         # between cnnlab's threads)
-        lead = x.shape[:-1]
-        x2 = x.reshape(-1, x.shape[-1])
-        out = np.empty((len(x2), weight.shape[0]), dtype=np.result_type(x, weight))
-
-        def rows(o: np.ndarray, xs: np.ndarray) -> None:
-            np.matmul(xs, weight.T, out=o)
-            if bias is not None:
-                o += bias
-
-        parallel.split_rows(rows, out, x2)
-        return out.reshape(lead + (weight.shape[0],))
+        x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+        out = np.empty((len(x2), len(weight)), dtype=x.dtype if x.dtype == weight.dtype else np.result_type(x, weight))
+        if 2 * out.nbytes < parallel.MIN_WORK:  # (as split_rows decides, without its call: a few rows)
+            _rows(out, x2, weight, bias)
+        else:
+            parallel.split_rows(lambda o, xs: _rows(o, xs, weight, bias), out, x2)
+        return out if x.ndim == 2 else out.reshape(x.shape[:-1] + (len(weight),))
 
     def backward(self, grad):
         g = grad.reshape(-1, grad.shape[-1])  # (M, out)
@@ -41,6 +37,12 @@ class _Linear(Function):
         if self.needs_input_grad[2]:
             gb = g.sum(axis=0)
         return gx, gw, gb
+
+
+def _rows(out: np.ndarray, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> None:
+    np.matmul(x, weight.T, out=out)
+    if bias is not None:
+        out += bias
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -65,7 +67,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: expected input with last dimension in_features = {w_shape[1]} "
             f"(weight.shape[1]), got input of shape {shape}"
         )
-    if bias is not None and bias.shape != w_shape[:1]:
+    if bias is not None and bias.data.shape != w_shape[:1]:
         raise ValueError(f"linear: expected bias of shape ({w_shape[0]},), got shape {bias.shape}")
     return _Linear.apply(input, weight, bias)
 
