@@ -122,12 +122,16 @@ class _MaxPool(Function):
         winner_type = np.int8 if len(self.offsets) <= 127 else np.int32
         self.kernels = _compiled_kernels(x.dtype, kernel, stride, dilation)
         if self.kernels is not None:  # one pass over each window, the winner always kept
-            out = np.empty(x.shape[:2] + out_sizes, dtype=x.dtype)
+            N, C = x.shape[:2]
+            out = np.empty((N * C,) + out_sizes, dtype=x.dtype)  # the kernels' rows: (N·C, H, W)
             winner = np.empty(out.shape, dtype=winner_type)
-            rows, out_rows, winner_rows = _rows(x), _rows(out), _rows(winner)
-            k, s = kernel[0], stride[0]
-            starmap(lambda a, b: self.kernels.max_pool_forward(rows[a:b], k, s, out_rows[a:b], winner_rows[a:b]),
-                    shares(len(rows), x.nbytes))
+            rows, k, s, pool = x.reshape((N * C,) + x.shape[2:]), kernel[0], stride[0], self.kernels.max_pool_forward
+            cut = shares(len(rows), x.nbytes)
+            if len(cut) == 1:  # (small inputs: no slicing, no dealing out)
+                pool(rows, k, s, out, winner)
+            else:
+                starmap(lambda a, b: pool(rows[a:b], k, s, out[a:b], winner[a:b]), cut)
+            out, winner = out.reshape((N, C) + out_sizes), winner.reshape((N, C) + out_sizes)
         else:
             views = [x[at] for at in self.offsets]
             out = np.empty(views[0].shape, dtype=x.dtype)
