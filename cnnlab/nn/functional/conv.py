@@ -298,24 +298,23 @@ def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups:
         return winograd.convolve(x, w, pads, bias)
     N, C = x.shape[:2]
     OC, kernel = w.shape[0], w.shape[2:]
-    nd = len(kernel)
-    out_sizes, flat, grid, per_sample = _convolve_plan(x.shape[1:], w.shape, stride, pads, dilation)
-    if groups == C > 1:
+    plan = _convolve_plan(x.shape[1:], w.shape, stride, pads, dilation, groups)
+    out_sizes, grid, per_sample = plan.out_sizes, plan.grid, plan.per_sample
+    if plan.depthwise:
         return _convolve_depthwise(x, w, stride, pads, dilation, out_sizes, bias)
-    dtype = np.result_type(x, w)
-    columns = _compiled_columns(x, w, kernel, stride, pads) if per_sample else None
+    dtype = x.dtype if x.dtype == w.dtype else np.result_type(x, w)
+    columns = _compiled_columns(x, w, kernel, stride, pads) if plan.compact else None
     if columns is not None:  # compact columns, copied by the compiled kernel from the padded images
         grid, view = out_sizes, columns.source
     else:
-        view = _column_source(x, flat, kernel, stride, pads, dilation, out_sizes)  # (N, C, *K, *grid)
-    L, CK = math.prod(grid), C * math.prod(kernel)
+        view = _column_source(x, plan.flat, kernel, stride, pads, dilation, out_sizes)  # (N, C, *K, *grid)
+    L, CK = math.prod(grid), plan.rows
     weights = w.reshape(groups, OC // groups, -1)
     out = np.empty((N, OC) + out_sizes, dtype=dtype)
-    per_channel = None if bias is None else bias.reshape((-1,) + (1,) * nd)
-    compact = _leading(out_sizes)  # the real outputs of the grid
-    at = () if per_sample else (slice(None),) * (1 + nd)
+    per_channel = None if bias is None else bias.reshape(plan.per_channel)
+    at = () if per_sample else (slice(None),) * (1 + len(kernel))
     if not per_sample:
-        view = _samples_after_kernel(view, nd)  # (C, *K, N, *grid)
+        view = _samples_after_kernel(view, len(kernel))  # (C, *K, N, *grid)
 
     def block(n0: int, n1: int) -> None:
         b = n1 - n0
@@ -340,27 +339,45 @@ def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups:
             np.matmul(weights, cols.reshape(groups, CK // groups, -1), out=product)
             product = product.reshape((OC, b) + grid).swapaxes(0, 1)
         if bias is None:
-            np.copyto(out[n0:n1], product[compact])
+            np.copyto(out[n0:n1], product[plan.compact_outputs])
         else:
-            np.add(product[compact], per_channel, out=out[n0:n1])
+            np.add(product[plan.compact_outputs], per_channel, out=out[n0:n1])
 
     _over_blocks(block, N, CK * L * dtype.itemsize, _budget(w.nbytes),
                  _product_work(CK * L * dtype.itemsize, OC * CK // groups * L))
     return out
 
 
+class _ConvolvePlan(NamedTuple):
+    """What :func:`convolve` decides from the shapes alone (see :func:`_convolve_plan`)."""
+
+    out_sizes: tuple[int, ...]
+    flat: bool  # the columns are flat_windows' runs (see _flat_pays)
+    grid: tuple[int, ...]  # the positions the products cover: the wide grid, or the outputs themselves
+    per_sample: bool  # products per sample (thin kernels), or one over a block's samples side by side
+    depthwise: bool
+    compact: bool  # compiled compact columns may serve (see _compiled_columns)
+    rows: int  # of a sample's column matrix, C·K
+    per_channel: tuple[int, ...]  # the shape that broadcasts a bias (OC,) over an output (N, OC, *O)
+    compact_outputs: tuple  # the index of the real outputs in the grid
+
+
 @functools.lru_cache(maxsize=1024)
-def _convolve_plan(in_shape, w_shape, stride, pads: Pads, dilation) -> tuple:
+def _convolve_plan(in_shape, w_shape, stride, pads: Pads, dilation, groups: int) -> _ConvolvePlan:
     """What :func:`convolve` decides from the shapes alone, for an input (C, *S) and weights
-    (OC, C/g, *K): the output sizes, whether the columns are :func:`flat_windows`' runs (see
-    :func:`_flat_pays`), the grid the products cover, and whether they are taken per sample: thin
-    kernels (C·K < 256, as in LeNet) are faster as per-sample products, wider ones as one product over
-    a block's samples side by side, transposed afterwards."""
+    (OC, C/g, *K), cached, so that a small batch does not spend its time on Python arithmetic: the
+    output sizes, whether the columns are :func:`flat_windows`' runs (see :func:`_flat_pays`), the grid
+    the products cover, and whether they are taken per sample: thin kernels (C·K < 256, as in LeNet)
+    are faster as per-sample products, wider ones as one product over a block's samples side by side,
+    transposed afterwards."""
     C, spatial = in_shape[0], in_shape[1:]
     OC, kernel = w_shape[0], w_shape[2:]
     out_sizes = _output_sizes(spatial, kernel, stride, pads, dilation)
-    return (out_sizes,) + _columns_grid(C, OC, kernel, stride, pads, dilation, spatial, out_sizes) + (
-        C * math.prod(kernel) < _THIN_KERNEL,)
+    flat, grid = _columns_grid(C, OC, kernel, stride, pads, dilation, spatial, out_sizes)
+    per_sample = C * math.prod(kernel) < _THIN_KERNEL
+    return _ConvolvePlan(out_sizes, flat, grid, per_sample, groups == C > 1,
+                         per_sample and _compact_layout(spatial, kernel, stride, pads) is not None,
+                         C * math.prod(kernel), (-1,) + (1,) * len(kernel), _leading(out_sizes))
 
 
 class _CompiledColumns(NamedTuple):
