@@ -303,7 +303,7 @@ def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups:
     if plan.depthwise:
         return _convolve_depthwise(x, w, stride, pads, dilation, out_sizes, bias)
     dtype = x.dtype if x.dtype == w.dtype else np.result_type(x, w)
-    columns = _compiled_columns(x, w, kernel, stride, pads) if plan.compact else None
+    columns = _compiled_columns(x, w, plan.compact)
     if columns is not None:  # compact columns, copied by the compiled kernel from the padded images
         grid, view = out_sizes, columns.source
     else:
@@ -356,7 +356,7 @@ class _ConvolvePlan(NamedTuple):
     grid: tuple[int, ...]  # the positions the products cover: the wide grid, or the outputs themselves
     per_sample: bool  # products per sample (thin kernels), or one over a block's samples side by side
     depthwise: bool
-    compact: bool  # compiled compact columns may serve (see _compiled_columns)
+    compact: tuple | None  # where compiled compact columns may serve, their _compact_layout
     rows: int  # of a sample's column matrix, C·K
     per_channel: tuple[int, ...]  # the shape that broadcasts a bias (OC,) over an output (N, OC, *O)
     compact_outputs: tuple  # the index of the real outputs in the grid
@@ -376,7 +376,7 @@ def _convolve_plan(in_shape, w_shape, stride, pads: Pads, dilation, groups: int)
     flat, grid = _columns_grid(C, OC, kernel, stride, pads, dilation, spatial, out_sizes)
     per_sample = C * math.prod(kernel) < _THIN_KERNEL
     return _ConvolvePlan(out_sizes, flat, grid, per_sample, groups == C > 1,
-                         per_sample and _compact_layout(spatial, kernel, stride, pads) is not None,
+                         _compact_layout(spatial, kernel, stride, pads) if per_sample else None,
                          C * math.prod(kernel), (-1,) + (1,) * len(kernel), _leading(out_sizes))
 
 
@@ -396,10 +396,10 @@ class _CompiledColumns(NamedTuple):
         return cols[:, :length]
 
 
-def _compiled_columns(x: np.ndarray, other: np.ndarray, kernel, stride, pads: Pads) -> _CompiledColumns | None:
+def _compiled_columns(x: np.ndarray, other: np.ndarray, layout: tuple | None) -> _CompiledColumns | None:
     """The compiled column copy for a 2-D stride-1 convolution of ``x`` (by weights, or with output
-    gradients, ``other``, of its dtype), or None where it does not serve: other strides and
-    dimensions, a 1×1 kernel (its input is its own column matrix), other dtypes, no Numba.
+    gradients, ``other``, of its dtype) whose :func:`_compact_layout` is ``layout``, or None where it
+    does not serve: other strides and dimensions (no layout), other dtypes, no Numba.
 
     Its columns are compact, over the outputs themselves, and copied faster than the wide grid's runs
     (whose extra positions the products compute and throw away), so the forward products land in
@@ -407,23 +407,22 @@ def _compiled_columns(x: np.ndarray, other: np.ndarray, kernel, stride, pads: Pa
     step, alternating in one process with the wide grid: 0.88 of the time at batch 64, 0.84 at 256
     (with :func:`_product_work` sharing its second layer between the threads); fashion_cnn's the same,
     ResNet-18's 0.97 (its first layer)."""
-    layout = _compact_layout(x.shape[2:], kernel, stride, pads) if x.dtype == other.dtype else None
-    kernels = None if layout is None else compiled.kernels("im2col_kernels", x.dtype)
+    kernels = None if layout is None or x.dtype != other.dtype else compiled.kernels("im2col_kernels", x.dtype)
     if kernels is None:
         return None
-    padded, interior, size = layout
-    source = _flat_padded(x, interior, padded, size + kernels.SPARE)
-    return _CompiledColumns(kernels, source, padded[1], kernel)
+    padded, interior, size, kernel = layout
+    return _CompiledColumns(kernels, _flat_padded(x, interior, padded, size + kernels.SPARE), padded[1], kernel)
 
 
 @functools.lru_cache(maxsize=1024)
 def _compact_layout(spatial, kernel, stride, pads: Pads) -> tuple | None:
     """For :func:`_compiled_columns`, from the shapes alone: (the padded sizes, the index of the input's
-    own values in them, their product), or None for the convolutions it does not serve."""
+    own values in them, their product, the kernel), or None for the convolutions it does not serve:
+    other strides and dimensions, and a 1×1 kernel (its input is its own column matrix)."""
     if len(kernel) != 2 or tuple(stride) != (1, 1) or _pointwise(kernel, stride, pads):
         return None
     padded = tuple(n + b + a for n, (b, a) in zip(spatial, pads))
-    return padded, _interior(spatial, pads), math.prod(padded)
+    return padded, _interior(spatial, pads), math.prod(padded), tuple(kernel)
 
 
 def _columns_grid(in_channels: int, out_channels: int, kernel, stride, pads: Pads, dilation, spatial, out_sizes
@@ -787,7 +786,7 @@ def correlate_weight(x: np.ndarray, dy: np.ndarray, kernel, stride, pads: Pads, 
     CK = C * math.prod(kernel)
     per_sample = _pointwise(kernel, stride, pads) or D * CK // groups <= _SMALL_GRADIENT
     thin = CK < _THIN_KERNEL and D // groups < _WIDE_GRADIENT  # (compact columns: products per sample pay)
-    columns = _compiled_columns(x, dy, kernel, stride, pads) if per_sample or thin else None
+    columns = _compiled_columns(x, dy, _compact_layout(x.shape[2:], kernel, stride, pads)) if per_sample or thin else None
     per_sample = per_sample or columns is not None
     if columns is not None:  # compact columns from the compiled kernel; the gradients as they are
         grid, view = out_sizes, columns.source
