@@ -23,6 +23,8 @@ one. These ops have compiled kernels, each in a module beside its NumPy path:
   wider grid and the products compute positions that are thrown away.
 - The adding back of their columns for the input gradient (:mod:`cnnlab.nn.functional.col2im_kernels`):
   every kernel offset's run added while an image row is in the cache, one pass instead of one per offset.
+- A bias added to a convolution's or a linear layer's outputs (:mod:`cnnlab.nn.functional.bias_kernels`):
+  plain loops, 3-4 times as fast as NumPy's broadcast, which costs about 1 µs before its first addition.
 
 Together, measured in one process, alternating with NumPy alone: LeNet-5's training step at batch
 64 takes 0.65 of the time (4.1 against 6.1 ms), at batch 256 0.68, fashion_cnn's at batch 128 0.70
@@ -122,5 +124,6 @@ def load() -> bool:
     y = F.relu(F.batch_norm(F.conv2d(x, w, padding=1), None, None, training=True))
     y = F.conv2d(y, w[:, :1], padding=1, groups=16)
     sum(F.max_pool2d(y, k, s).sum() for k, s in ((2, 2), (3, 2), (3, 1))).backward()
-    F.conv2d(ones(1, 2, 8, 8, requires_grad=True), ones(4, 2, 5, 5)).sum().backward()  # col2im's adds
+    F.conv2d(ones(1, 2, 8, 8, requires_grad=True), ones(4, 2, 5, 5), ones(4)).sum().backward()  # col2im's adds
+    F.linear(ones(1, 2), ones(3, 2), ones(3))  # the bias kernels
     return get_compiled()

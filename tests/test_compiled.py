@@ -1,5 +1,5 @@
 """cnnlab.compiled: the switch, and the compiled kernels (max pooling, ReLU and its gradient,
-training-mode batch norm) against the NumPy path and PyTorch.
+training-mode batch norm, convolutions' columns, biases) against the NumPy path and PyTorch.
 
 The pooling tests (tests/nn/functional/test_pool.py) already run every case both ways against
 PyTorch, and the activation tests ReLU's edge cases; these check that the compiled path is really the one taken where it should be, and that its
@@ -312,7 +312,7 @@ def test_load_brings_every_kernel_in_before_the_first_op(setting, expected):
     code = ("import sys, cnnlab\n"
             "on = cnnlab.compiled.load()\n"
             "names = ('pool_kernels', 'activation_kernels', 'norm_kernels', 'winograd_kernels',"
-            " 'depthwise_kernels', 'col2im_kernels', 'im2col_kernels')\n"
+            " 'depthwise_kernels', 'col2im_kernels', 'im2col_kernels', 'bias_kernels')\n"
             "print(on, all(f'cnnlab.nn.functional.{n}' in sys.modules for n in names), 'numba' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert done.stdout.split() == expected.split() + [expected.split()[0]]
@@ -492,3 +492,73 @@ def test_convolutions_over_compiled_columns_match_numpy_and_torch(x_shape, w_sha
     for compiled_, numpy_, torch_ in zip(results[0], results[1], [out.detach().numpy()] + [t.grad.numpy() for t in theirs]):
         np.testing.assert_allclose(compiled_, numpy_, rtol=tol, atol=tol)
         np.testing.assert_allclose(compiled_, torch_, rtol=tol, atol=tol)
+
+
+# --------------------------------------------------------------------------------------------------
+# a bias added to a layer's outputs (bias_kernels)
+
+
+def _awkward_sums(rng, shape, dtype):
+    """Values with NaN, ±inf, -0 and numbers whose sums with the bias round."""
+    a = (rng.standard_normal(shape) * 1e3).astype(dtype)
+    flat = a.reshape(-1)
+    flat[: min(4, flat.size)] = np.array([np.nan, np.inf, -np.inf, -0.0], dtype=dtype)[: min(4, flat.size)]
+    return a
+
+
+@pytest.mark.parametrize("dtype,bias_dtype", [(np.float32, np.float32), (np.float64, np.float64), (np.float32, np.float64)])
+@pytest.mark.parametrize("shape", [(1, 6, 784), (3, 16, 100), (2, 5, 1), (2, 3, 17)])
+def test_the_bias_kernels_add_bit_for_bit_as_numpy(shape, dtype, bias_dtype):
+    from cnnlab.nn.functional import bias_kernels
+
+    rng = np.random.default_rng(0)
+    out = _awkward_sums(rng, shape, dtype)
+    bias = _awkward_sums(rng, shape[1:2], bias_dtype)[::-1].copy()  # NaN and inf in the last channels
+    with np.errstate(invalid="ignore"):  # inf + -inf: NaN, on both sides
+        expected = out + bias.reshape(-1, 1)
+    bias_kernels.add_to_channels(out, bias)
+    assert out.dtype == dtype
+    np.testing.assert_array_equal(_bits(out), _bits(expected.astype(dtype)))
+    rows = _awkward_sums(rng, shape[:1] + (shape[1] * 3,), dtype)
+    bias = _awkward_sums(rng, rows.shape[1:], bias_dtype)[::-1].copy()
+    with np.errstate(invalid="ignore"):
+        expected = rows + bias
+    bias_kernels.add_to_features(rows, bias)
+    np.testing.assert_array_equal(_bits(rows), _bits(expected.astype(dtype)))
+
+
+def test_the_bias_kernels_serve_per_sample_convolutions_and_linear_layers(restore_compiled, monkeypatch):
+    from cnnlab.nn.functional import bias_kernels
+
+    calls = []
+    for name in ("add_to_channels", "add_to_features"):
+        kernel = getattr(bias_kernels, name)
+        monkeypatch.setattr(bias_kernels, name, lambda out, b, _k=kernel, _n=name: calls.append((_n, out.shape)) or _k(out, b))
+    cnnlab.set_compiled(True)
+    x, w, b = cnnlab.ones(2, 6, 14, 14), cnnlab.ones(16, 6, 5, 5), cnnlab.ones(16)
+    F.conv2d(x, w, b)  # LeNet-5's second layer: products per sample, in place
+    F.conv2d(x, w)  # no bias
+    F.conv2d(cnnlab.ones(2, 16, 8, 8), cnnlab.ones(16, 16, 5, 5), b)  # C·K = 400: one product per block
+    F.linear(cnnlab.ones(3, 4), cnnlab.ones(5, 4), cnnlab.ones(5))
+    F.linear(cnnlab.ones(3, 4, dtype=cnnlab.float16), cnnlab.ones(5, 4, dtype=cnnlab.float16),
+             cnnlab.ones(5, dtype=cnnlab.float16))  # not compiled for float16
+    cnnlab.set_compiled(False)
+    F.conv2d(x, w, b)
+    F.linear(cnnlab.ones(3, 4), cnnlab.ones(5, 4), cnnlab.ones(5))
+    assert calls == [("add_to_channels", (2, 16, 100)), ("add_to_features", (3, 5))]
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_biased_convolutions_and_linear_layers_match_pytorch_both_ways(on, restore_compiled):
+    cnnlab.set_compiled(on)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, 6, 14, 14)).astype(np.float32)
+    w = rng.standard_normal((16, 6, 5, 5)).astype(np.float32)
+    b = rng.standard_normal(16).astype(np.float32)
+    out = F.conv2d(cnnlab.tensor(x), cnnlab.tensor(w), cnnlab.tensor(b))
+    expected = TF.conv2d(torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b))
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-5, atol=1e-4)
+    h, lw, lb = (rng.standard_normal(s).astype(np.float32) for s in ((5, 400), (120, 400), (120,)))
+    out = F.linear(cnnlab.tensor(h), cnnlab.tensor(lw), cnnlab.tensor(lb))
+    expected = TF.linear(torch.from_numpy(h), torch.from_numpy(lw), torch.from_numpy(lb))
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-5, atol=1e-4)
