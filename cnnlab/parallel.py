@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["added", "get_num_threads", "set_num_threads", "shares", "split_rows", "starmap", "whole"]
+__all__ = ["added", "alone", "get_num_threads", "set_num_threads", "shares", "split_rows", "starmap", "whole"]
 
 T = TypeVar("T")
 
@@ -181,10 +181,17 @@ def set_num_threads(n: int) -> None:
         _threads = n
 
 
+def alone(work: float) -> bool:
+    """Whether an op that moves ``work`` bytes runs on the calling thread alone, in one share (as
+    :func:`shares` and :func:`split_rows` decide): a small op can then skip their calls and slicing,
+    which on LeNet-5's single image cost as much as some of its ops."""
+    return work < MIN_WORK or _threads == 1
+
+
 def shares(n: int, work: int) -> list[tuple[int, int]]:
     """``range(n)`` cut into one contiguous (start, stop) per thread (see :func:`cuts`), or left
     whole where ``work`` (bytes the op moves) is too little to split."""
-    if work < MIN_WORK or _threads == 1 or n < 2:
+    if alone(work) or n < 2:
         return [(0, n)]
     bounds = cuts(n, min(n, _threads), work)
     return list(itertools.pairwise(bounds))
@@ -264,7 +271,7 @@ def split_rows(fn: Callable[..., T], *arrays: np.ndarray) -> list[T]:
     """``fn(*parts)`` for the ``arrays`` (of one length along axis 0) cut along that axis into one share
     per thread, as :func:`starmap` runs them; ``[fn(*arrays)]`` where they are small or 0-d."""
     work = arrays[0].nbytes * len(arrays)  # (about: the others may have smaller items)
-    if _threads == 1 or arrays[0].ndim == 0 or work < MIN_WORK:
+    if alone(work) or arrays[0].ndim == 0:
         return [fn(*arrays)]  # (the common case at small batches: no slicing, no dealing out)
     return starmap(lambda a, b: fn(*(x[a:b] for x in arrays)), shares(len(arrays[0]), work))
 

@@ -49,14 +49,15 @@ def check_tensor(x: Any, op: str, name: str) -> Tensor:
 def check_spatial_input(x: Tensor, nd: int, op: str) -> bool:
     """Check that ``x`` is (N, C, *spatial) or unbatched (C, *spatial); True when batched."""
     check_tensor(x, op, "input")
-    if x.ndim not in (nd + 1, nd + 2):
+    data = x.data  # (not the properties: this runs in every convolution and pool)
+    if data.ndim != nd + 2 and data.ndim != nd + 1:
         raise ValueError(
             f"{op}: expected a {nd + 1}-D (unbatched) or {nd + 2}-D (batched) input, "
-            f"got a {x.ndim}-D input of shape {x.shape}"
+            f"got a {data.ndim}-D input of shape {data.shape}"
         )
-    if x.dtype.kind != "f":
-        raise TypeError(f"{op}: expected a floating-point input, got dtype {x.dtype}")
-    return x.ndim == nd + 2
+    if data.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point input, got dtype {data.dtype}")
+    return data.ndim == nd + 2
 
 
 def output_size(

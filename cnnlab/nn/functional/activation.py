@@ -23,7 +23,7 @@ import numpy as np
 
 from ... import compiled
 from ...autograd import Function, masked
-from ...parallel import split_rows
+from ...parallel import alone, split_rows
 from ...tensor import Tensor
 
 __all__ = [
@@ -226,7 +226,9 @@ class _Relu(Function):
     def forward(self, x):
         self.out = out = np.empty(x.shape, dtype=x.dtype)
         kernels = compiled.kernels("activation_kernels", x.dtype) if x.flags.c_contiguous else None
-        if kernels is not None:  # the same numbers in one pass
+        if kernels is not None and alone(2 * x.nbytes):  # the same numbers in one pass (small: without split_rows)
+            kernels.relu(x.ravel(), out.ravel())
+        elif kernels is not None:
             split_rows(lambda o, xs: kernels.relu(xs.ravel(), o.ravel()), out, x)
         else:
             split_rows(_at_least_zero, out, x)

@@ -1034,7 +1034,7 @@ def _same_padding(n: int, k: int, s: int, d: int) -> tuple[int, int]:
 def _check_operands(op: str, input: Tensor, weight: Tensor, bias: Tensor | None, nd: int) -> bool:
     batched = check_spatial_input(input, nd, op)
     check_tensor(weight, op, "weight")
-    if weight.dtype != input.dtype:
+    if weight.data.dtype != input.data.dtype:
         raise TypeError(f"{op}: expected input and weight to have the same dtype, got {input.dtype} and {weight.dtype}")
     if bias is not None:
         check_tensor(bias, op, "bias")
@@ -1044,8 +1044,8 @@ def _check_operands(op: str, input: Tensor, weight: Tensor, bias: Tensor | None,
 def _conv(op: str, nd: int, input, weight, bias, stride, padding, dilation, groups) -> Tensor:
     batched = _check_operands(op, input, weight, bias, nd)
     x = input if batched else input.unsqueeze(0)
-    stride, pads, dilation, out_shape = conv_geometry(op, x.shape, weight.shape, stride, padding, dilation, groups)
-    if bias is not None and bias.shape != (weight.shape[0],):
+    stride, pads, dilation, out_shape = conv_geometry(op, x.data.shape, weight.data.shape, stride, padding, dilation, groups)
+    if bias is not None and bias.data.shape != out_shape[1:2]:
         raise ValueError(f"{op}: expected bias of shape ({weight.shape[0]},) (out_channels), got {bias.shape}")
     out = _Conv.apply(x, weight, bias, stride=stride, pads=pads, dilation=dilation, groups=groups)
     return out if batched else out.squeeze(0)

@@ -18,7 +18,7 @@ class _Linear(Function):
         # between cnnlab's threads)
         x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
         out = np.empty((len(x2), len(weight)), dtype=x.dtype if x.dtype == weight.dtype else np.result_type(x, weight))
-        if 2 * out.nbytes < parallel.MIN_WORK:  # (as split_rows decides, without its call: a few rows)
+        if parallel.alone(2 * out.nbytes):  # (a few rows: without split_rows' call)
             _rows(out, x2, weight, bias)
         else:
             parallel.split_rows(lambda o, xs: _rows(o, xs, weight, bias), out, x2)
