@@ -329,7 +329,10 @@ def convolve(x: np.ndarray, w: np.ndarray, stride, pads: Pads, dilation, groups:
         if per_sample:
             in_place = grid == out_sizes  # no extra grid positions: the product is written straight into place
             product = out[n0:n1] if in_place else _workspace.get("product", (b, OC) + grid, dtype)
-            np.matmul(weights, cols.reshape(b, groups, CK // groups, L), out=product.reshape(b, groups, OC // groups, L))
+            if b == 1 and groups == 1:  # (one image: np.dot calls BLAS with 1 µs less around it than matmul)
+                np.dot(weights[0], cols.reshape(CK, L), out=product.reshape(OC, L))
+            else:
+                np.matmul(weights, cols.reshape(b, groups, CK // groups, L), out=product.reshape(b, groups, OC // groups, L))
             if in_place:
                 if bias is not None:
                     _add_to_channels(product.reshape(b, OC, L), bias, per_channel)
