@@ -122,6 +122,21 @@ class _Registry(OrderedDict):
         self.update(other)
         return self
 
+    # a copy, or a merge into a new mapping, is a plain OrderedDict: a registry of its own would mirror
+    # its changes into this module's attributes
+    def copy(self) -> OrderedDict:
+        return OrderedDict(self)
+
+    def __or__(self, other: Any) -> OrderedDict:
+        merged = OrderedDict(self)
+        merged.update(other)
+        return merged
+
+    def __ror__(self, other: Any) -> OrderedDict:
+        merged = OrderedDict(other)
+        merged.update(self)
+        return merged
+
 
 class Module:
     """Base class for all layers and models: subclass it, assign layers in ``__init__``, write ``forward``.

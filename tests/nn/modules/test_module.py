@@ -109,6 +109,17 @@ def test_registered_entries_are_plain_attributes_whatever_changes_them(change):
             getattr(seq, name)
 
 
+def test_a_copy_of_a_registry_is_a_plain_mapping_that_leaves_the_module_alone():
+    layer = nn.Linear(2, 2)
+    weight = layer.weight
+    for other in (layer._parameters.copy(), layer._parameters | {}, {} | layer._parameters):
+        assert type(other) is OrderedDict and list(other) == ["weight", "bias"]
+        other["weight"] = nn.Parameter(cnnlab.zeros(2, 2))
+        other.pop("bias")
+        assert layer.weight is weight and layer._parameters["weight"] is weight and layer.bias is not None
+    _attributes_agree(layer)
+
+
 def test_registered_entries_stay_plain_attributes_in_copies():
     import copy
 
