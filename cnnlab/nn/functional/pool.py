@@ -19,7 +19,7 @@ import numpy as np
 
 from ... import compiled
 from ...autograd import Function, masked
-from ...parallel import shares, starmap
+from ...parallel import alone, shares, starmap
 from ...tensor import Tensor
 from ._args import check_spatial_input, non_negative, ntuple, output_size, positive
 from .conv import cached_lookup, col2im, crop, offset_views, pad_spatial, windows
@@ -126,11 +126,10 @@ class _MaxPool(Function):
             out = np.empty((N * C,) + out_sizes, dtype=x.dtype)  # the kernels' rows: (N·C, H, W)
             winner = np.empty(out.shape, dtype=winner_type)
             rows, k, s, pool = x.reshape((N * C,) + x.shape[2:]), kernel[0], stride[0], self.kernels.max_pool_forward
-            cut = shares(len(rows), x.nbytes)
-            if len(cut) == 1:  # (small inputs: no slicing, no dealing out)
+            if alone(x.nbytes):  # (small inputs: no slicing, no dealing out)
                 pool(rows, k, s, out, winner)
             else:
-                starmap(lambda a, b: pool(rows[a:b], k, s, out[a:b], winner[a:b]), cut)
+                starmap(lambda a, b: pool(rows[a:b], k, s, out[a:b], winner[a:b]), shares(len(rows), x.nbytes))
             out, winner = out.reshape((N, C) + out_sizes), winner.reshape((N, C) + out_sizes)
         else:
             views = [x[at] for at in self.offsets]

@@ -72,6 +72,8 @@ class _Registry(OrderedDict):
     container renumbering its children, or from code that writes to ``module._modules`` directly.
     """
 
+    _absent = object()  # pop's default: none given
+
     def __init__(self, attributes: dict | None = None, entries: Any = ()) -> None:
         super().__init__()
         self.attributes = {} if attributes is None else attributes
@@ -84,8 +86,6 @@ class _Registry(OrderedDict):
     def __delitem__(self, name: str) -> None:
         super().__delitem__(name)
         self.attributes.pop(name, None)
-
-    _absent = object()
 
     def pop(self, name: str, default: Any = _absent) -> Any:
         if name not in self:
